@@ -1,0 +1,209 @@
+"""`ExportBuilder`: the TFDS builder every export format plugs into.
+
+A format module implements one method, `_parse_export(root, dl_manager)`,
+returning a `ParsedExport` (image records, the class list the export names,
+parse-time report entries). Everything else is shared: class-list checks,
+split assignment, per-example encoding (plain or Apache Beam), the build
+report and the source manifest.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import pathlib
+import shutil
+from typing import Iterator
+
+from absl import logging
+import tensorflow_datasets as tfds
+
+from tfds_builders.core import encode, report, schema
+from tfds_builders.core.errors import ExportError
+from tfds_builders.core.labels import ClassList, first_seen, resolve_classes
+from tfds_builders.core.records import ImageRecord
+from tfds_builders.core.splits import assign_split
+
+_SUMMARIES_DIR = '_summaries'
+_STRICT_ACTIONS = (report.SKIPPED_IMAGE, report.SKIPPED_OBJECT)
+
+
+@dataclasses.dataclass
+class ExportConfig(tfds.core.BuilderConfig):
+  """Options of every export builder.
+
+  Attributes:
+    instance_masks: store a 0/1 PNG mask per object (`boxes` configs don't).
+    strict: turn every skipped image or object into an error.
+    test_fraction: share of images hashed into `test` when the export has no
+      splits of its own (0 puts everything in `train`).
+  """
+  instance_masks: bool = True
+  strict: bool = False
+  test_fraction: float = 0.2
+
+
+def default_configs() -> list[ExportConfig]:
+  return [
+      ExportConfig(name='default', description='Boxes, instance masks and the'
+                   ' semantic segmentation mask.'),
+      ExportConfig(name='boxes', instance_masks=False,
+                   description='Boxes and the semantic segmentation mask, no'
+                   ' per-object masks (smaller; for detectors).'),
+  ]
+
+
+@dataclasses.dataclass
+class ParsedExport:
+  """What a format parser found in the export folder."""
+  export_format: str  # e.g. 'PASCAL VOC (labelImg layout)'
+  records: list[ImageRecord]
+  classes: ClassList | None  # the list the export names, if it names one
+  export_images: int  # images the annotations list, including unreadable
+  export_objects: int  # annotations in the files, including unusable
+  issues: list[report.Issue] = dataclasses.field(default_factory=list)
+
+
+class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+  """Base class; subclasses set the class attributes and `_parse_export`."""
+
+  VERSION = tfds.core.Version('1.0.0')
+  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
+  BUILDER_CONFIGS = default_configs()
+  DEFAULT_CONFIG_NAME = 'default'
+  # The class list, when the builder fixes it (e.g. labelbox_cars).
+  FIXED_CLASSES: tuple[str, ...] | None = None
+  # Paint box-only objects into segmentation_mask with their class (True) or
+  # as 255 "unknown" (False).
+  BOX_MASKS = False
+  DESCRIPTION = ''
+  HOMEPAGE = 'https://github.com/tfds-builders/tfds_builders'
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    return self.dataset_info_from_configs(
+        description=self.DESCRIPTION,
+        features=schema.features(self.builder_config.instance_masks,
+                                 list(self.FIXED_CLASSES or ()) or None),
+        homepage=self.HOMEPAGE,
+    )
+
+  @abc.abstractmethod
+  def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
+    """Reads the export at `root` into image records."""
+
+  # The TFDS hooks, in the order TFDS calls them.
+
+  def _download_and_prepare(self, dl_manager, download_config):
+    self._use_beam = bool(download_config.beam_options or
+                          download_config.beam_runner)
+    self._summaries: list[report.ExampleSummary] = []
+    super()._download_and_prepare(dl_manager, download_config)
+    self._summaries += self._collect_beam_summaries()
+    built = report.BuildReport(
+        dataset=self.info.full_name, export_dir=str(self._export_root),
+        export_format=self._parsed.export_format,
+        classes=list(self._classes.names),
+        class_source=self._classes.source,
+        export_images=self._parsed.export_images,
+        export_objects=self._parsed.export_objects,
+        parse_issues=self._parsed.issues, summaries=self._summaries)
+    data = built.write(pathlib.Path(self.data_dir))
+    print(report.summary_text(data), flush=True)
+    if not data['nothing_lost']:
+      logging.error('Report accounting does not balance: %s', data['export'])
+
+  def _split_generators(self, dl_manager):
+    self._export_root = _manual_dir(dl_manager, self.name)
+    parsed = self._parse_export(self._export_root, dl_manager)
+    self._raise_if_strict(parsed.issues)
+    given = parsed.classes
+    if self.FIXED_CLASSES:
+      given = ClassList(tuple(self.FIXED_CLASSES), f'the {self.name} builder')
+    classes = resolve_classes(given, first_seen(
+        (o.label, f'{r.annotation_file}: {o.where}')
+        for r in parsed.records for o in r.objects))
+    schema.set_class_names(self.info.features, list(classes.names))
+    self._parsed, self._classes = parsed, classes
+    return {split: self._examples_for(split, records)
+            for split, records in self._by_split(parsed).items()}
+
+  def _generate_examples(self, split: str, records: list[ImageRecord]
+                         ) -> Iterator[tuple[str, dict]]:
+    options = self._encode_options()
+    for record in records:
+      key, example, summary = encode.encode_record(record, split,
+                                                   self._classes, options)
+      self._summaries.append(summary)
+      if example is not None:
+        yield key, example
+
+  # Helpers.
+
+  def _examples_for(self, split: str, records: list[ImageRecord]):
+    if not self._use_beam:
+      return self._generate_examples(split, records)
+    from tfds_builders.core import beam_encode  # pylint: disable=g-import-not-at-top
+    return beam_encode.EncodeRecords(
+        split, records, self._classes, self._encode_options(),
+        str(pathlib.Path(self.data_dir) / _SUMMARIES_DIR / split))
+
+  def _collect_beam_summaries(self) -> list[report.ExampleSummary]:
+    folder = pathlib.Path(self.data_dir) / _SUMMARIES_DIR
+    if not folder.exists():
+      return []
+    lines = [line for path in sorted(folder.rglob('*')) if path.is_file()
+             for line in path.read_text().splitlines()]
+    shutil.rmtree(folder)
+    return report.read_summaries(lines)
+
+  def _encode_options(self) -> encode.EncodeOptions:
+    config = self.builder_config
+    return encode.EncodeOptions(instance_masks=config.instance_masks,
+                                box_masks=self.BOX_MASKS,
+                                strict=config.strict)
+
+  def _by_split(self, parsed: ParsedExport) -> dict[str, list[ImageRecord]]:
+    """Groups records by split; duplicate image ids are reported, not kept."""
+    fraction = self.builder_config.test_fraction
+    splits: dict[str, list[ImageRecord]] = {}
+    seen: dict[str, ImageRecord] = {}
+    for record in parsed.records:
+      if record.image_id in seen:
+        first = seen[record.image_id]
+        parsed.issues.append(report.Issue(
+            record.annotation_file, f'image {record.image_id!r}',
+            f'image id already used by {first.annotation_file}; the second'
+            ' annotation of the same image is left out', report.SKIPPED_IMAGE,
+            len(record.objects)))
+        continue
+      seen[record.image_id] = record
+      split = record.split or assign_split(record.image_id, fraction)
+      splits.setdefault(split, []).append(record)
+    self._raise_if_strict(parsed.issues)
+    if not splits:
+      raise ExportError(
+          'the export lists no images.', file=str(self._export_root),
+          fix='Point --manual_dir at the folder holding the export.')
+    return {name: splits[name] for name in sorted(splits)}
+
+  def _raise_if_strict(self, issues: list[report.Issue]) -> None:
+    if not self.builder_config.strict:
+      return
+    skips = [i for i in issues if i.action in _STRICT_ACTIONS]
+    if skips:
+      first = skips[0]
+      raise ExportError(
+          f'{first.problem} (strict mode; {len(skips)} item(s) would be'
+          ' skipped)', file=first.file, item=first.item,
+          fix='Fix the export, or build without strict to skip and report.')
+
+
+def _manual_dir(dl_manager, name: str) -> pathlib.Path:
+  try:
+    root = pathlib.Path(dl_manager.manual_dir)
+  except AssertionError as e:  # TFDS asserts the folder exists and has files
+    raise ExportError(
+        f'the export folder is missing or empty ({e}).',
+        fix=f'Pass the export with `tfds build {name} --manual_dir PATH`.'
+    ) from None
+  return root

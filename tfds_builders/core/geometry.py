@@ -1,0 +1,67 @@
+"""Boxes: pixel coordinates in, TFDS relative `[ymin, xmin, ymax, xmax]` out."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from tfds_builders.core.errors import SkippableError
+
+PixelBox = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax
+
+
+def box_from_xywh(x: float, y: float, w: float, h: float) -> PixelBox:
+  return (x, y, x + w, y + h)
+
+
+def box_from_points(xs: Sequence[float], ys: Sequence[float]) -> PixelBox:
+  return (min(xs), min(ys), max(xs), max(ys))
+
+
+def box_from_mask(mask: np.ndarray) -> PixelBox | None:
+  """Tight pixel box `[x0, y0, x1 + 1, y1 + 1]` around the mask, or None."""
+  rows = np.flatnonzero(mask.any(axis=1))
+  cols = np.flatnonzero(mask.any(axis=0))
+  if rows.size == 0:
+    return None
+  return (float(cols[0]), float(rows[0]), float(cols[-1] + 1),
+          float(rows[-1] + 1))
+
+
+def to_relative_bbox(box: PixelBox, width: int, height: int, *, file: str,
+                     item: str) -> tuple[tfds.features.BBox, bool]:
+  """Converts a pixel box to a clipped relative `tfds.features.BBox`.
+
+  Returns the box and whether clipping changed it. Raises SkippableError for
+  boxes that cannot be repaired: non-finite, inverted, zero-area, or entirely
+  outside the image.
+  """
+  xmin, ymin, xmax, ymax = (float(v) for v in box)
+  if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+    raise SkippableError(f'box {box} has a non-finite coordinate.', file=file,
+                         item=item, fix='Fix or delete the box in the tool.')
+  if xmin > xmax or ymin > ymax:
+    raise SkippableError(
+        f'box is inverted (xmin={xmin:g}, xmax={xmax:g}, ymin={ymin:g},'
+        f' ymax={ymax:g}).', file=file, item=item,
+        fix='Swap the coordinates or redraw the box.')
+  if xmax <= 0 or ymax <= 0 or xmin >= width or ymin >= height:
+    raise SkippableError(
+        f'box {_fmt(box)} lies entirely outside the {width}x{height} image.',
+        file=file, item=item, fix='Redraw the box inside the image.')
+  clipped = (max(xmin, 0.0), max(ymin, 0.0), min(xmax, float(width)),
+             min(ymax, float(height)))
+  if clipped[2] - clipped[0] <= 0 or clipped[3] - clipped[1] <= 0:
+    raise SkippableError(f'box {_fmt(box)} has zero area.', file=file,
+                         item=item, fix='Redraw the box or delete it.')
+  bbox = tfds.features.BBox(
+      ymin=clipped[1] / height, xmin=clipped[0] / width,
+      ymax=clipped[3] / height, xmax=clipped[2] / width)
+  return bbox, clipped != (xmin, ymin, xmax, ymax)
+
+
+def _fmt(box: PixelBox) -> str:
+  return '[' + ', '.join(f'{v:g}' for v in box) + ']'

@@ -1,0 +1,141 @@
+"""The build report: what went into the dataset and what did not, and why.
+
+Every build writes `build_report.json` next to its shards and prints a short
+summary. The accounting rule is "nothing lost": objects in the export equal
+objects in the dataset plus objects listed as skipped.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import pathlib
+from typing import Iterable
+
+REPORT_FILENAME = 'build_report.json'
+
+# What happened to the item.
+SKIPPED_IMAGE = 'skipped image'
+SKIPPED_OBJECT = 'skipped object'
+REPAIRED = 'repaired'
+WARNING = 'warning'
+NOT_INCLUDED = 'not included'  # e.g. image on disk but not in the annotations
+
+
+@dataclasses.dataclass(frozen=True)
+class Issue:
+  file: str
+  item: str
+  problem: str
+  action: str  # one of the constants above
+  objects_lost: int = 0  # annotations that did not make it into the dataset
+
+  def to_json(self) -> dict:
+    return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class ExampleSummary:
+  """What one example (or one skipped image) contributed, for the report."""
+  split: str
+  included: bool
+  labels: list[str]  # class name of every object kept
+  issues: list[Issue]
+
+  def to_json(self) -> dict:
+    return {'split': self.split, 'included': self.included,
+            'labels': self.labels, 'issues': [i.to_json() for i in self.issues]}
+
+  @classmethod
+  def from_json(cls, data: dict) -> 'ExampleSummary':
+    return cls(data['split'], data['included'], data['labels'],
+               [Issue(**i) for i in data['issues']])
+
+
+@dataclasses.dataclass
+class BuildReport:
+  dataset: str
+  export_dir: str
+  export_format: str
+  classes: list[str]
+  class_source: str
+  export_images: int
+  export_objects: int
+  parse_issues: list[Issue]
+  summaries: list[ExampleSummary]
+
+  def to_json(self) -> dict:
+    splits = collections.defaultdict(
+        lambda: {'images': 0, 'objects': 0, 'objects_per_class': {}})
+    for summary in self.summaries:
+      if not summary.included:
+        continue
+      split = splits[summary.split]
+      split['images'] += 1
+      split['objects'] += len(summary.labels)
+      per_class = split['objects_per_class']
+      for label in summary.labels:
+        per_class[label] = per_class.get(label, 0) + 1
+    issues = self.issues
+    dataset_objects = sum(s['objects'] for s in splits.values())
+    skipped_objects = sum(i.objects_lost for i in issues)
+    return {
+        'dataset': self.dataset,
+        'export_dir': self.export_dir,
+        'export_format': self.export_format,
+        'classes': self.classes,
+        'class_source': self.class_source,
+        'splits': {k: splits[k] for k in sorted(splits)},
+        'export': {'images': self.export_images,
+                   'objects': self.export_objects},
+        'dataset_totals': {
+            'images': sum(s['images'] for s in splits.values()),
+            'objects': dataset_objects},
+        'skipped': {
+            'images': sum(i.action == SKIPPED_IMAGE for i in issues),
+            'objects': skipped_objects},
+        'nothing_lost': self.export_objects == dataset_objects
+                        + skipped_objects,
+        'issue_counts': dict(collections.Counter(i.action for i in issues)),
+        'issues': [i.to_json() for i in issues],
+    }
+
+  @property
+  def issues(self) -> list[Issue]:
+    return self.parse_issues + [i for s in self.summaries for i in s.issues]
+
+  def write(self, directory: pathlib.Path) -> dict:
+    data = self.to_json()
+    (pathlib.Path(directory) / REPORT_FILENAME).write_text(
+        json.dumps(data, indent=2, ensure_ascii=False) + '\n')
+    return data
+
+
+def summary_text(data: dict, max_issues: int = 10) -> str:
+  """A few human lines from the report JSON."""
+  lines = [f"{data['dataset']}: {data['export_format']} export at"
+           f" {data['export_dir']}",
+           f"  classes ({data['class_source']}): {', '.join(data['classes'])}"]
+  for name, split in data['splits'].items():
+    per_class = ', '.join(f'{k}={v}' for k, v in sorted(
+        split['objects_per_class'].items()))
+    lines.append(f"  {name}: {split['images']} images, {split['objects']}"
+                 f" objects ({per_class})")
+  skipped = data['skipped']
+  lines.append(f"  export: {data['export']['images']} images,"
+               f" {data['export']['objects']} objects; skipped"
+               f" {skipped['images']} images, {skipped['objects']} objects;"
+               f" nothing lost: {data['nothing_lost']}")
+  for issue in data['issues'][:max_issues]:
+    lines.append(f"  - {issue['action']}: {issue['file']}"
+                 f"{': ' + issue['item'] if issue['item'] else ''}:"
+                 f" {issue['problem']}")
+  if len(data['issues']) > max_issues:
+    lines.append(f"  ... {len(data['issues']) - max_issues} more in"
+                 f" {REPORT_FILENAME}")
+  return '\n'.join(lines)
+
+
+def read_summaries(lines: Iterable[str]) -> list[ExampleSummary]:
+  return [ExampleSummary.from_json(json.loads(line)) for line in lines if line]
