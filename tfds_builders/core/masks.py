@@ -17,33 +17,45 @@ from pycocotools import mask as coco_mask
 from tfds_builders.core.errors import ExportError, SkippableError
 
 IGNORE = 255  # "void" in segmentation masks, ignored by losses and metrics
-_SUPERSAMPLE = 2
+_SUPERSAMPLE = 4
+# Pillow rounds vertices to the sub-pixel grid and fills boundary sub-pixels
+# too, which grows every polygon by about half a sub-pixel. Asking for 10 of
+# the 16 sub-samples instead of 8 cancels that: on random polygons the mean
+# area error against pycocotools is below 0.1% (tests/test_core.py).
+_MIN_SUBSAMPLES = 10
 
 
 def rasterize_polygons(parts: Sequence[Sequence[float]], height: int,
                        width: int) -> np.ndarray:
   """Rasterises polygons `[[x0, y0, x1, y1, ...], ...]` into a 0/1 mask.
 
-  Pixel (i, j) covers the square [j, j+1) x [i, i+1). The polygons are drawn
-  on a 2x supersampled canvas and a pixel is set when at least half of its
-  sub-samples are inside, which keeps areas close to the true polygon area.
-  When a part would vanish entirely (a sliver thinner than a pixel) the pixels
-  it touches are kept instead, so thin structures never disappear.
+  Pixel (i, j) covers the square [j, j+1) x [i, i+1). Each part is drawn on a
+  4x supersampled canvas the size of its bounding box; a pixel is set when
+  most of its sub-samples are inside. When a part would vanish entirely (a
+  sliver thinner than a pixel), the pixels it touches are kept instead, so
+  thin structures never disappear.
   """
   s = _SUPERSAMPLE
   mask = np.zeros((height, width), np.uint8)
   for part in parts:
-    points = [(x * s - 0.5, y * s - 0.5) for x, y in zip(part[0::2], part[1::2])]
-    if len(points) < 3:
+    xs, ys = np.asarray(part[0::2], float), np.asarray(part[1::2], float)
+    if len(xs) < 3:
       continue
-    canvas = Image.new('L', (width * s, height * s), 0)
+    x0 = int(np.clip(np.floor(xs.min()), 0, width))
+    y0 = int(np.clip(np.floor(ys.min()), 0, height))
+    x1 = int(np.clip(np.ceil(xs.max()) + 1, 0, width))
+    y1 = int(np.clip(np.ceil(ys.max()) + 1, 0, height))
+    if x1 <= x0 or y1 <= y0:
+      continue
+    points = list(zip((xs - x0) * s - 0.5, (ys - y0) * s - 0.5))
+    canvas = Image.new('L', ((x1 - x0) * s, (y1 - y0) * s), 0)
     ImageDraw.Draw(canvas).polygon(points, fill=1, outline=1)
-    coverage = np.asarray(canvas, np.uint8).reshape(height, s, width, s).sum(
-        axis=(1, 3))
-    part_mask = coverage * 2 >= s * s
+    coverage = np.asarray(canvas, np.uint8).reshape(
+        y1 - y0, s, x1 - x0, s).sum(axis=(1, 3))
+    part_mask = coverage >= _MIN_SUBSAMPLES
     if not part_mask.any():
       part_mask = coverage > 0
-    mask |= part_mask.astype(np.uint8)
+    mask[y0:y1, x0:x1] |= part_mask.astype(np.uint8)
   return mask
 
 

@@ -1,0 +1,29 @@
+"""Building a dataset from an export in a test, the way a user would."""
+
+import json
+import pathlib
+
+import tensorflow_datasets as tfds
+
+import tfds_builders  # pylint: disable=unused-import  (registers builders)
+
+
+def build(name: str, manual_dir, data_dir, **download_kwargs):
+  """Builds `name` (e.g. 'voc_export/boxes') and returns the builder."""
+  builder = tfds.builder(name, data_dir=str(data_dir))
+  builder.download_and_prepare(
+      download_config=tfds.download.DownloadConfig(
+          manual_dir=str(manual_dir), **download_kwargs))
+  return builder
+
+
+def read_report(builder) -> dict:
+  return json.loads(
+      (pathlib.Path(builder.data_dir) / 'build_report.json').read_text())
+
+
+def examples(builder, split: str, **as_dataset_kwargs) -> list[dict]:
+  """All examples of a split as numpy, keyed in file order."""
+  ds = builder.as_dataset(split=split, shuffle_files=False,
+                          **as_dataset_kwargs)
+  return list(tfds.as_numpy(ds))
