@@ -19,6 +19,7 @@ from absl import logging
 import tensorflow_datasets as tfds
 
 from tfds_builders.core import encode, report, schema
+from tfds_builders.core.determinism import deterministic_serialization
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.labels import ClassList, first_seen, resolve_classes
 from tfds_builders.core.records import ImageRecord
@@ -97,7 +98,8 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     self._use_beam = bool(download_config.beam_options or
                           download_config.beam_runner)
     self._summaries: list[report.ExampleSummary] = []
-    super()._download_and_prepare(dl_manager, download_config)
+    with deterministic_serialization():
+      super()._download_and_prepare(dl_manager, download_config)
     self._summaries += self._collect_beam_summaries()
     built = report.BuildReport(
         dataset=self.info.full_name, export_dir=str(self._export_root),
