@@ -152,6 +152,8 @@ def _encode_object(obj: ObjectAnnotation, width: int, height: int,
   label = classes.index(obj.label)
   pixel_mask = _pixel_mask(obj, width, height, file, item)
   box = obj.box
+  if box is None and obj.relative_box is not None:
+    box = geometry.box_from_relative(obj.relative_box, width, height)
   if box is None and obj.polygons:
     flat = [p for part in obj.polygons for p in part]
     box = geometry.box_from_points(flat[0::2], flat[1::2])

@@ -17,6 +17,17 @@ def box_from_xywh(x: float, y: float, w: float, h: float) -> PixelBox:
   return (x, y, x + w, y + h)
 
 
+def box_from_relative(box: Sequence[float], width: int,
+                      height: int) -> PixelBox:
+  """Pixels from fractions `xmin, ymin, xmax, ymax` of the image size.
+
+  In float64 `x * width / width == x` exactly for float32 fractions, so a
+  relative box survives the trip through pixels bit for bit.
+  """
+  xmin, ymin, xmax, ymax = (float(v) for v in box)
+  return (xmin * width, ymin * height, xmax * width, ymax * height)
+
+
 def box_from_points(xs: Sequence[float], ys: Sequence[float]) -> PixelBox:
   return (min(xs), min(ys), max(xs), max(ys))
 

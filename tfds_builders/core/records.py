@@ -42,6 +42,9 @@ class ObjectAnnotation:
   area: float | None = None  # as given by the export, if any
   # Geometry that is kept out of masks (points, lines), reported not drawn.
   unsupported_geometry: str | None = None
+  # A box given as fractions of the image size instead of `box` (TFRecords):
+  # xmin, ymin, xmax, ymax, scaled by the real image size at encode time.
+  relative_box: tuple[float, float, float, float] | None = None
 
 
 @dataclasses.dataclass
