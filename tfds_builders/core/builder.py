@@ -18,7 +18,7 @@ from typing import Iterator
 from absl import logging
 import tensorflow_datasets as tfds
 
-from tfds_builders.core import encode, report, schema
+from tfds_builders.core import encode, manifest, report, schema
 from tfds_builders.core.determinism import deterministic_serialization
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.labels import ClassList, first_seen, resolve_classes
@@ -63,6 +63,8 @@ class ParsedExport:
   export_images: int  # images the annotations list, including unreadable
   export_objects: int  # annotations in the files, including unusable
   issues: list[report.Issue] = dataclasses.field(default_factory=list)
+  # Annotation files read (for the source manifest), absolute paths.
+  source_files: list[pathlib.Path] = dataclasses.field(default_factory=list)
 
 
 class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
@@ -86,6 +88,7 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         features=schema.features(self.builder_config.instance_masks,
                                  list(self.FIXED_CLASSES or ()) or None),
         homepage=self.HOMEPAGE,
+        metadata=tfds.core.MetadataDict(),
     )
 
   @abc.abstractmethod
@@ -101,6 +104,12 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     with deterministic_serialization():
       super()._download_and_prepare(dl_manager, download_config)
     self._summaries += self._collect_beam_summaries()
+    source = manifest.build_manifest(
+        self._export_root, self._parsed.source_files,
+        [(s.image_id, s.image_sha256) for s in self._summaries if s.included])
+    self.info.metadata['source_manifest'] = source
+    warning = manifest.check_and_record(
+        pathlib.Path(self.data_dir).parent, str(self.version), source)
     built = report.BuildReport(
         dataset=self.info.full_name, export_dir=str(self._export_root),
         export_format=self._parsed.export_format,
@@ -108,7 +117,8 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         class_source=self._classes.source,
         export_images=self._parsed.export_images,
         export_objects=self._parsed.export_objects,
-        parse_issues=self._parsed.issues, summaries=self._summaries)
+        parse_issues=self._parsed.issues, summaries=self._summaries,
+        manifest=source, warnings=[warning] if warning else [])
     data = built.write(pathlib.Path(self.data_dir))
     print(report.summary_text(data), flush=True)
     if not data['nothing_lost']:
@@ -202,7 +212,7 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
 def _manual_dir(dl_manager, name: str) -> pathlib.Path:
   try:
-    root = pathlib.Path(dl_manager.manual_dir)
+    root = pathlib.Path(dl_manager.manual_dir).resolve()
   except AssertionError as e:  # TFDS asserts the folder exists and has files
     raise ExportError(
         f'the export folder is missing or empty ({e}).',

@@ -8,6 +8,7 @@ examples. Per-item problems become report entries (or errors when strict).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import pathlib
 from typing import NamedTuple
@@ -76,8 +77,9 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
       'segmentation_mask': masks.encode_png(semantic),
   }
   labels = [classes.names[k.label] for k in kept]
-  return record.image_id, example, report.ExampleSummary(split, True, labels,
-                                                         issues)
+  return record.image_id, example, report.ExampleSummary(
+      split, True, labels, issues, record.image_id,
+      hashlib.sha256(image.encoded).hexdigest())
 
 
 def _encode_objects(record: ImageRecord, width: int, height: int,

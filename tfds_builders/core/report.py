@@ -42,15 +42,19 @@ class ExampleSummary:
   included: bool
   labels: list[str]  # class name of every object kept
   issues: list[Issue]
+  image_id: str = ''
+  image_sha256: str = ''  # of the stored image bytes, for the manifest
 
   def to_json(self) -> dict:
     return {'split': self.split, 'included': self.included,
-            'labels': self.labels, 'issues': [i.to_json() for i in self.issues]}
+            'labels': self.labels, 'issues': [i.to_json() for i in self.issues],
+            'image_id': self.image_id, 'image_sha256': self.image_sha256}
 
   @classmethod
   def from_json(cls, data: dict) -> 'ExampleSummary':
     return cls(data['split'], data['included'], data['labels'],
-               [Issue(**i) for i in data['issues']])
+               [Issue(**i) for i in data['issues']], data['image_id'],
+               data['image_sha256'])
 
 
 @dataclasses.dataclass
@@ -64,6 +68,8 @@ class BuildReport:
   export_objects: int
   parse_issues: list[Issue]
   summaries: list[ExampleSummary]
+  manifest: dict | None = None
+  warnings: list[str] = dataclasses.field(default_factory=list)
 
   def to_json(self) -> dict:
     splits = collections.defaultdict(
@@ -99,6 +105,8 @@ class BuildReport:
                         + skipped_objects,
         'issue_counts': dict(collections.Counter(i.action for i in issues)),
         'issues': [i.to_json() for i in issues],
+        'warnings': self.warnings,
+        'source_manifest': self.manifest,
     }
 
   @property
@@ -127,6 +135,8 @@ def summary_text(data: dict, max_issues: int = 10) -> str:
                f" {data['export']['objects']} objects; skipped"
                f" {skipped['images']} images, {skipped['objects']} objects;"
                f" nothing lost: {data['nothing_lost']}")
+  for warning in data['warnings']:
+    lines.append(f'  WARNING: {warning}')
   for issue in data['issues'][:max_issues]:
     lines.append(f"  - {issue['action']}: {issue['file']}"
                  f"{': ' + issue['item'] if issue['item'] else ''}:"

@@ -84,7 +84,8 @@ def parse_export(root: pathlib.Path) -> ParsedExport:
   classes = read_label_file(root) or read_label_file(layout.dataset_dir)
   records, issues, seen_images = [], [], set()
   export_objects = export_images = 0
-  for xml_path in sorted(layout.annotations_dir.rglob('*.xml')):
+  xml_files = sorted(layout.annotations_dir.rglob('*.xml'))
+  for xml_path in xml_files:
     export_images += 1
     where = relative_name(root, xml_path)
     try:
@@ -109,8 +110,11 @@ def parse_export(root: pathlib.Path) -> ParsedExport:
                       file=relative_name(root, layout.annotations_dir) or '.',
                       fix='Export annotations in PASCAL VOC XML format.')
   issues += _unlisted_images(root, layout, seen_images)
+  label_files = [p for p in (root / 'labels.txt', root / 'labelmap.txt')
+                 if p.is_file()]
   return ParsedExport(f'PASCAL VOC ({layout.name})', records, classes,
-                      export_images, export_objects, issues)
+                      export_images, export_objects, issues,
+                      source_files=label_files + xml_files)
 
 
 class _BadXml(Exception):
