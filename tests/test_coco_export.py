@@ -68,8 +68,7 @@ def test_category_ids_with_gaps_become_labels_in_id_order(official):
   by_id = _by_id(official)
   assert by_id['1']['objects']['label'].tolist() == [0, 1]
   assert by_id['2']['objects']['label'].tolist() == [0, 2]
-  categories = json.loads(
-      (pathlib.Path(official.data_dir) / 'coco_categories.json').read_text())
+  categories = official.info.metadata['coco_categories']
   assert [(c['id'], c['label'], c['supercategory']) for c in categories] == [
       (1, 0, 'human'), (3, 1, 'vehicle'), (7, 2, 'animal')]
 
@@ -298,6 +297,11 @@ def test_real_coco_sample_matches_the_json(tmp_path):
   names = {c['id']: c['name'] for c in coco['categories']}
   assert builder.info.features['objects']['label'].names == [
       names[i] for i in sorted(names)]
+  assert builder.info.metadata['coco_categories'][:2] == [
+      {'id': 1, 'name': 'person', 'supercategory': 'person', 'label': 0},
+      {'id': 2, 'name': 'bicycle', 'supercategory': 'vehicle', 'label': 1}]
+  assert list(builder.info.metadata['source_manifest']['annotation_files']
+              ) == ['instances.json']
   assert sorted(got) == sorted(str(i['id']) for i in coco['images'])
   per_image = {}
   for ann in coco['annotations']:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
 
 import tensorflow_datasets as tfds
@@ -11,8 +10,6 @@ import tensorflow_datasets as tfds
 from tfds_builders.coco import parse
 from tfds_builders.core.builder import (ExportBuilder, ExportConfig,
                                         ParsedExport, default_configs)
-
-CATEGORIES_FILENAME = 'coco_categories.json'
 
 
 @dataclasses.dataclass
@@ -32,8 +29,8 @@ class CocoExport(ExportBuilder):
                     for f in dataclasses.fields(c)})
       for c in default_configs()]
   DESCRIPTION = ('A COCO instances export, in the common tfds_builders'
-                 ' schema. `coco_categories.json` beside the shards maps each'
-                 ' label to its COCO category id and supercategory.')
+                 ' schema. `info.metadata["coco_categories"]` maps each label'
+                 ' to its COCO category id, name and supercategory.')
   MANUAL_DOWNLOAD_INSTRUCTIONS = """\
   Pass the folder of a COCO export with `--manual_dir`: the official release
   (`annotations/instances_train2017.json` + `train2017/`...), a Roboflow
@@ -53,7 +50,7 @@ class CocoExport(ExportBuilder):
   (`instances_default.json` -> `default`).
 
   Classes are the COCO categories, every one of them in id order, remapped to
-  labels 0..N-1 (`coco_categories.json` in the dataset folder keeps the map).
+  labels 0..N-1 (`info.metadata['coco_categories']` keeps the COCO ids).
   """
 
   def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
@@ -61,12 +58,6 @@ class CocoExport(ExportBuilder):
     parsed = parse.parse_export(
         root, split_by_hash=getattr(self.builder_config, 'split_by_hash',
                                     False))
-    self._categories = parsed.categories
+    # Saved in metadata.json: the map back to COCO ids, for evaluation.
+    self.info.metadata['coco_categories'] = parsed.categories
     return parsed
-
-  def _download_and_prepare(self, dl_manager, download_config):
-    super()._download_and_prepare(dl_manager, download_config)
-    lines = ',\n '.join(json.dumps(c, ensure_ascii=False)
-                         for c in self._categories)
-    (pathlib.Path(self.data_dir) / CATEGORIES_FILENAME).write_text(
-        f'[{lines}]\n')

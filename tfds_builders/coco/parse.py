@@ -121,6 +121,7 @@ def parse_export(root: pathlib.Path,
   return CocoParsedExport(
       'COCO', records, ClassList(tuple(c.name for _, c in ordered), source),
       export_images, export_objects, issues,
+      source_files=list(records_by_file),
       categories=[{'id': i, 'name': c.name, 'supercategory': c.supercategory,
                    'label': label}
                   for label, (i, c) in enumerate(ordered)])
