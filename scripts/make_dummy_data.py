@@ -1,7 +1,7 @@
 """Writes the tiny fixture exports under dummy_data/ (run once, committed).
 
 Deterministic: same bytes every run, so fixture changes show up in review.
-  python scripts/make_dummy_data.py [--only voc|coco]
+  python scripts/make_dummy_data.py [--only voc|coco|tfod]
 """
 
 from __future__ import annotations
@@ -245,11 +245,175 @@ def make_coco() -> None:
       [{'id': 1, 'name': 'car', 'supercategory': ''}]))
 
 
+def png_rgb(width: int, height: int, seed: int) -> bytes:
+  rng = np.random.default_rng(seed)
+  pixels = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+  buffer = io.BytesIO()
+  Image.fromarray(pixels).save(buffer, format='PNG')
+  return buffer.getvalue()
+
+
+def mask_png(mask: np.ndarray) -> bytes:
+  buffer = io.BytesIO()
+  Image.fromarray(mask.astype(np.uint8)).save(buffer, format='PNG')
+  return buffer.getvalue()
+
+
+def od_example(image: bytes, filename: str, width: int, height: int,
+               objects: list[tuple], *, source_id: str | None = None,
+               image_format: str = 'jpeg', text: bool = True,
+               label: bool = True, extra: dict | None = None) -> bytes:
+  """A serialized TF Object Detection API example.
+
+  `objects` are `(class name, label id, (xmin, ymin, xmax, ymax) in pixels)`.
+  """
+  import hashlib  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  feature = tf.train.Feature
+  bytes_list = lambda v: feature(bytes_list=tf.train.BytesList(value=v))
+  int_list = lambda v: feature(int64_list=tf.train.Int64List(value=v))
+  float_list = lambda v: feature(float_list=tf.train.FloatList(value=v))
+  features = {
+      'image/encoded': bytes_list([image]),
+      'image/format': bytes_list([image_format.encode()]),
+      'image/filename': bytes_list([filename.encode()]),
+      'image/key/sha256': bytes_list(
+          [hashlib.sha256(image).hexdigest().encode() if image else b'']),
+      'image/height': int_list([height]),
+      'image/width': int_list([width]),
+  }
+  if source_id is not None:
+    features['image/source_id'] = bytes_list([source_id.encode()])
+  if objects:
+    boxes = np.asarray([box for _, _, box in objects], np.float64)
+    for i, key in enumerate(('xmin', 'ymin', 'xmax', 'ymax')):
+      size = width if key[0] == 'x' else height
+      features[f'image/object/bbox/{key}'] = float_list(boxes[:, i] / size)
+    if text:
+      features['image/object/class/text'] = bytes_list(
+          [name.encode() for name, _, _ in objects])
+    if label:
+      features['image/object/class/label'] = int_list(
+          [label_id for _, label_id, _ in objects])
+  for key, values in (extra or {}).items():
+    if isinstance(values[0], bytes):
+      features[key] = bytes_list(values)
+    elif isinstance(values[0], (float, np.floating)):
+      features[key] = float_list(values)
+    else:
+      features[key] = int_list(values)
+  example = tf.train.Example(features=tf.train.Features(feature=features))
+  return example.SerializeToString(deterministic=True)
+
+
+def write_records(path: pathlib.Path, examples: list[bytes]) -> None:
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  path.parent.mkdir(parents=True, exist_ok=True)
+  with tf.io.TFRecordWriter(str(path)) as writer:
+    for example in examples:
+      writer.write(example)
+
+
+CVAT_LABEL_MAP = "item {\n\tid: 1\n\tname: 'cat'\n}\n\nitem {\n\tid: 2\n\tname: 'dog'\n}\n\n"
+ROBOFLOW_LABEL_MAP = """item {
+    name: "cat",
+    id: 1,
+    display_name: "cat"
+}
+item {
+    name: "dog",
+    id: 2,
+    display_name: "dog"
+}
+"""
+# Hand-written, as OD API users do: comments, `item: {`, `<...>`, `;`/`,`,
+# both quote styles, ids out of order, WordNet ids as names.
+SHARDED_LABEL_MAP = """# Pets, by WordNet id.
+item: {
+  id: 2;
+  name: "n02121808"  # domestic cat
+  display_name: 'cat'
+}
+item <
+  display_name: "dog", name: 'n02084071', id: 1
+>
+"""
+
+
+def make_tfod() -> None:
+  """TFRecord exports; what each holds is checked in tests/test_tfod_export.py."""
+  out = ROOT / 'tfod_export'
+  shutil.rmtree(out, ignore_errors=True)
+  cat, dog = ('cat', 1, (4, 5, 20, 25)), ('dog', 2, (22.5, 3.5, 39, 29))
+  # 1. CVAT "TFRecord 1.0" (Datumaro): default.tfrecord + label_map.pbtxt,
+  #    empty source_id, a frame without objects; frame 4 hashes into test.
+  frames = [[cat, dog], [dog], [], [cat], [dog, cat]]
+  write(out / 'cvat' / 'label_map.pbtxt', CVAT_LABEL_MAP)
+  write_records(out / 'cvat' / 'default.tfrecord', [
+      od_example(jpeg(40, 30, 200 + i), f'frame_{i:06d}.jpg', 40, 30,
+                 objects, source_id='')
+      for i, objects in enumerate(frames)])
+  # 2. CVAT without images: empty image/encoded, the files in images/.
+  no_images = out / 'cvat_no_images'
+  write(no_images / 'label_map.pbtxt', CVAT_LABEL_MAP)
+  names = ['frame_000000.jpg', 'sub/frame_000001.jpg']
+  for i, name in enumerate(names):
+    write(no_images / 'images' / name, jpeg(40, 30, 210 + i))
+  write_records(no_images / 'default.tfrecord', [
+      od_example(b'', name, 40, 30, [cat, dog], source_id='',
+                 image_format='') for name in names])
+  # 3. Roboflow: train/ valid/ test/ with <name>.tfrecord and
+  #    <name>_label_map.pbtxt, no source_id, format 'jpg'.
+  for split, count in (('train', 3), ('valid', 1), ('test', 1)):
+    folder = out / 'roboflow' / split
+    write(folder / 'pets_label_map.pbtxt', ROBOFLOW_LABEL_MAP)
+    write_records(folder / 'pets.tfrecord', [
+        od_example(jpeg(40, 30, 220 + i + 10 * len(split)),
+                   f'{split}_{i}_jpg.rf.{i:08x}.jpg', 40, 30, [cat, dog],
+                   image_format='jpg') for i in range(count)])
+  # 4. OD API create_*_tf_record.py: sharded records, numeric source ids,
+  #    PNG and dense instance masks, flags and areas, text by `name` or by
+  #    `display_name`, or only the label id.
+  sharded = out / 'sharded'
+  write(sharded / 'pet_label_map.pbtxt', SHARDED_LABEL_MAP)
+  cat_mask = np.zeros((30, 40), np.uint8)
+  cat_mask[5:25, 4:20] = 1
+  cat_mask[10:12, 8:10] = 0  # a hole: 316 pixels
+  dog_mask = np.zeros((30, 40), np.uint8)
+  dog_mask[4:29, 23:39] = 1
+  cat_n, dog_n = ('n02121808', 2, cat[2]), ('n02084071', 1, dog[2])
+  cat_id, dog_id = ('', 2, cat[2]), ('', 1, dog[2])
+  flags = {'image/object/difficult': [0, 1], 'image/object/truncated': [1, 0],
+           'image/object/is_crowd': [0, 0],
+           'image/object/area': [316.0, 400.0],
+           'image/object/mask': [mask_png(cat_mask), mask_png(dog_mask)]}
+  train = [
+      od_example(jpeg(40, 30, 240), 'pets/1.jpg', 40, 30, [cat_n, dog_n],
+                 source_id='1', extra=flags),
+      od_example(png_rgb(40, 30, 241), 'pets/2.png', 40, 30, [cat, dog],
+                 source_id='2', image_format='png', label=False),
+      od_example(jpeg(40, 30, 242), 'pets/3.jpg', 40, 30, [dog_id, cat_id],
+                 source_id='3', text=False),
+  ]
+  write_records(sharded / 'pets_train.record-00000-of-00002', train[0::2])
+  write_records(sharded / 'pets_train.record-00001-of-00002', train[1::2])
+  small = np.zeros((2, 12, 16), np.float32)
+  small[0, 2:6, 1:5] = 1.0
+  small[1, 6:12, 8:16] = 1.0
+  write_records(sharded / 'pets_val.record-00000-of-00001', [
+      od_example(jpeg(16, 12, 243), 'pets/4.jpg', 16, 12,
+                 [('cat', 2, (1, 2, 5, 6)), ('dog', 1, (8, 6, 16, 12))],
+                 source_id='4', image_format='jpg',
+                 extra={'image/object/mask': list(small.ravel())})])
+
+
 if __name__ == '__main__':
   parser = argparse.ArgumentParser(description=__doc__)
-  parser.add_argument('--only', choices=['voc', 'coco'], default=None)
+  parser.add_argument('--only', choices=['voc', 'coco', 'tfod'], default=None)
   args = parser.parse_args()
   if args.only in (None, 'voc'):
     make_voc()
   if args.only in (None, 'coco'):
     make_coco()
+  if args.only in (None, 'tfod'):
+    make_tfod()

@@ -3,5 +3,6 @@
 
 from tfds_builders.coco import CocoExport
 from tfds_builders.voc import VocExport
+from tfds_builders.tfod import TfodExport
 
 __all__ = ['VocExport']

@@ -1,0 +1,3 @@
+"""`tfod_export`: TF Object Detection API TFRecords (import and export)."""
+
+from tfds_builders.tfod.builder import TfodExport

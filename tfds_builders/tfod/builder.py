@@ -1,0 +1,33 @@
+"""`tfod_export`: TF Object Detection API TFRecords + `label_map.pbtxt`."""
+
+from __future__ import annotations
+
+import pathlib
+
+import tensorflow_datasets as tfds
+
+from tfds_builders.core.builder import ExportBuilder, ParsedExport
+from tfds_builders.tfod import parse
+
+
+class TfodExport(ExportBuilder):
+  """Builds the common schema from TF Object Detection API TFRecords."""
+
+  VERSION = tfds.core.Version('1.0.0')
+  RELEASE_NOTES = {'1.0.0': 'CVAT/Datumaro, Roboflow and OD API (sharded)'
+                            ' TFRecords; label_map.pbtxt; PNG and dense'
+                            ' instance masks.'}
+  DESCRIPTION = ('TFRecords in the TF Object Detection API schema, in the'
+                 ' common tfds_builders schema.')
+  MANUAL_DOWNLOAD_INSTRUCTIONS = """\
+  Pass the folder holding the TFRecords with `--manual_dir`: CVAT's
+  "TFRecord 1.0" zip extracted (`default.tfrecord` + `label_map.pbtxt`, and
+  `images/` when the images are not embedded), Roboflow's "Tensorflow
+  TFRecord" export (`train/ valid/ test/`), Datumaro's `tf_detection_api`
+  export, or the (sharded) `*.record` files written by the OD API's
+  `create_*_tf_record.py` together with their label map `*.pbtxt`.
+  """
+
+  def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
+    del dl_manager  # TFRecord exports are local files
+    return parse.parse_export(root)
