@@ -87,7 +87,8 @@ def _encode_objects(record: ImageRecord, width: int, height: int,
   kept = []
   for obj in record.objects:
     try:
-      kept.append(_encode_object(obj, width, height, classes, record))
+      kept.append(_encode_object(obj, width, height, classes, record,
+                                 issues))
     except SkippableError as e:
       if options.strict:
         raise
@@ -125,7 +126,7 @@ def _load_image(record: ImageRecord, issues) -> images.CheckedImage:
           ' turned frame', report.REPAIRED))
     else:
       issues.append(report.Issue(
-          record.annotation_file, 'image size',
+          record.annotation_file, f'image size ({record.image_id})',
           f'annotation says {declared[0]}x{declared[1]} but the image is'
           f' {image.width}x{image.height}; the image size is used',
           report.WARNING))
@@ -144,7 +145,7 @@ def _apply_exif_rotation(image: images.CheckedImage,
 
 
 def _encode_object(obj: ObjectAnnotation, width: int, height: int,
-                   classes: ClassList, record: ImageRecord):
+                   classes: ClassList, record: ImageRecord, issues):
   file, item = record.annotation_file, obj.where
   if obj.unsupported_geometry:
     raise SkippableError(
@@ -167,8 +168,12 @@ def _encode_object(obj: ObjectAnnotation, width: int, height: int,
   if box is None:
     raise SkippableError('object has no box, polygon or mask.', file=file,
                          item=item, fix='Add a geometry or delete it.')
-  bbox, _ = geometry.to_relative_bbox(box, width, height, file=file,
-                                      item=item)
+  bbox, clipped = geometry.to_relative_bbox(box, width, height, file=file,
+                                            item=item)
+  if clipped:
+    issues.append(report.Issue(
+        file, item, f'box {geometry.format_box(box)} reaches outside the'
+        f' {width}x{height} image; clipped to the image', report.REPAIRED))
   if obj.area is not None and np.isfinite(obj.area):
     area = float(obj.area)
   elif pixel_mask is not None:

@@ -46,7 +46,8 @@ def to_relative_bbox(box: PixelBox, width: int, height: int, *, file: str,
                      item: str) -> tuple[tfds.features.BBox, bool]:
   """Converts a pixel box to a clipped relative `tfds.features.BBox`.
 
-  Returns the box and whether clipping changed it. Raises SkippableError for
+  Returns the box and whether clipping moved an edge by more than half a
+  pixel. Raises SkippableError for
   boxes that cannot be repaired: non-finite, inverted, zero-area, or entirely
   outside the image.
   """
@@ -61,18 +62,21 @@ def to_relative_bbox(box: PixelBox, width: int, height: int, *, file: str,
         fix='Swap the coordinates or redraw the box.')
   if xmax <= 0 or ymax <= 0 or xmin >= width or ymin >= height:
     raise SkippableError(
-        f'box {_fmt(box)} lies entirely outside the {width}x{height} image.',
+        f'box {format_box(box)} lies entirely outside the {width}x{height} image.',
         file=file, item=item, fix='Redraw the box inside the image.')
   clipped = (max(xmin, 0.0), max(ymin, 0.0), min(xmax, float(width)),
              min(ymax, float(height)))
+  # Sub-pixel overshoot (float round-off, 1-based VOC maxima) is not news.
+  changed = max(abs(a - b) for a, b in zip(clipped, (xmin, ymin, xmax,
+                                                      ymax))) > 0.5
   if clipped[2] - clipped[0] <= 0 or clipped[3] - clipped[1] <= 0:
-    raise SkippableError(f'box {_fmt(box)} has zero area.', file=file,
+    raise SkippableError(f'box {format_box(box)} has zero area.', file=file,
                          item=item, fix='Redraw the box or delete it.')
   bbox = tfds.features.BBox(
       ymin=clipped[1] / height, xmin=clipped[0] / width,
       ymax=clipped[3] / height, xmax=clipped[2] / width)
-  return bbox, clipped != (xmin, ymin, xmax, ymax)
+  return bbox, changed
 
 
-def _fmt(box: PixelBox) -> str:
+def format_box(box: PixelBox) -> str:
   return '[' + ', '.join(f'{v:g}' for v in box) + ']'

@@ -82,7 +82,7 @@ def parse_export(root: pathlib.Path) -> ParsedExport:
   layout = find_layout(root)
   split_of = _read_split_lists(layout.dataset_dir / 'ImageSets')
   classes = read_label_file(root) or read_label_file(layout.dataset_dir)
-  records, issues, seen_images = [], [], set()
+  records, issues, seen_images = [], [], {}
   export_objects = export_images = 0
   xml_files = sorted(layout.annotations_dir.rglob('*.xml'))
   for xml_path in xml_files:
@@ -96,7 +96,15 @@ def parse_export(root: pathlib.Path) -> ParsedExport:
                                  report.SKIPPED_IMAGE, e.objects))
       continue
     export_objects += len(record.objects)
-    seen_images.add(record.image_path)
+    if record.image_path in seen_images:
+      issues.append(report.Issue(
+          where, '<filename>', f'names the same image as'
+          f' {seen_images[record.image_path]}; only the first file is used.'
+          ' Fix: merge the two annotation files', report.SKIPPED_IMAGE,
+          len(record.objects)))
+      continue
+    if record.image_path:
+      seen_images[record.image_path] = where
     if split_of is not None:
       record.split = split_of.get(record.image_id)
       if record.split is None:
@@ -307,7 +315,7 @@ def _read_split_lists(imagesets: pathlib.Path) -> dict[str, str] | None:
 
 
 def _unlisted_images(root: pathlib.Path, layout: Layout,
-                     used: set[str]) -> list[report.Issue]:
+                     used) -> list[report.Issue]:
   if layout.images_dir is None:
     return []
   return [report.Issue(relative_name(root, p), '', 'image has no annotation'
