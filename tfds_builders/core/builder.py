@@ -142,12 +142,20 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   def _generate_examples(self, split: str, records: list[ImageRecord]
                          ) -> Iterator[tuple[str, dict]]:
     options = self._encode_options()
+    yielded = 0
     for record in records:
       key, example, summary = encode.encode_record(record, split,
                                                    self._classes, options)
       self._summaries.append(summary)
       if example is not None:
+        yielded += 1
         yield key, example
+    if not yielded:  # TFDS would fail with a bare "No examples were yielded"
+      first = self._summaries[-1].issues[0]
+      raise ExportError(
+          f'every one of the {len(records)} images of split {split!r} was'
+          f' skipped (see the build log); the last: {first.problem}',
+          file=first.file, item=first.item)
 
   # Helpers.
 
