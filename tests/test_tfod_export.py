@@ -245,6 +245,15 @@ def test_split_names(base, folders, split):
   assert parse.split_from_names(base, folders) == split
 
 
+def test_label_maps_of_split_folders_must_agree(tmp_path):
+  root = tmp_path / 'export'
+  shutil.copytree(TFOD / 'roboflow', root)
+  (root / 'test' / 'pets_label_map.pbtxt').write_text(
+      'item { id: 1 name: "dog" } item { id: 2 name: "cat" }')
+  with pytest.raises(ExportError, match='disagrees with test/pets_label_map'):
+    parse.parse_export(root)
+
+
 # Bad records: clear errors naming the file and the record.
 
 
@@ -275,7 +284,7 @@ def test_crc_corrupted_record_is_an_error(tmp_path):
     build('tfod_export', root, tmp_path / 'data')
   assert raised.value.file == 'default.tfrecord'
   assert raised.value.item == 'record 2'
-  assert 'corrupt or truncated' in raised.value.problem
+  assert 'fails its CRC check' in raised.value.problem
 
 
 def test_truncated_file_is_an_error(tmp_path):
@@ -288,6 +297,7 @@ def test_truncated_file_is_an_error(tmp_path):
     parse.parse_export(root)
   assert (raised.value.file, raised.value.item) == ('default.tfrecord',
                                                      'record 4')
+  assert 'ends in the middle of this record' in raised.value.problem
 
 
 def _example(**features) -> bytes:
@@ -356,6 +366,26 @@ def test_text_only_without_label_map_and_bad_lengths(tmp_path):
   (issue,) = parsed.issues
   assert (issue.file, issue.objects_lost) == ('train.record record 1', 2)
   assert 'different lengths (xmin=2, ymin=1' in issue.problem
+
+
+def test_gzip_records_and_missing_image_files(tmp_path):
+  root = tmp_path / 'export'
+  shutil.copytree(TFOD / 'cvat_no_images', root)
+  (root / 'images' / 'sub' / 'frame_000001.jpg').unlink()
+  records = list(tf.data.TFRecordDataset(str(root / 'default.tfrecord')))
+  (root / 'default.tfrecord').unlink()
+  with tf.io.TFRecordWriter(str(root / 'default.tfrecord.gz'),
+                            options='GZIP') as f:
+    for record in records:
+      f.write(record.numpy())
+  builder = build('tfod_export', root, tmp_path / 'data')
+  report = read_report(builder)
+  assert report['dataset_totals'] == {'images': 1, 'objects': 2}
+  assert report['nothing_lost'] and report['skipped']['objects'] == 2
+  (issue,) = report['issues']
+  assert issue['file'] == 'sub/frame_000001.jpg'
+  assert issue['item'] == 'listed in default.tfrecord.gz record 1'
+  assert 'image file not found' in issue['problem']
 
 
 def test_record_that_is_not_an_example_is_an_error(tmp_path):

@@ -95,16 +95,19 @@ def read_label_maps(root: pathlib.Path) -> LabelMap | None:
   """Every `*.pbtxt` under the root, merged; the same id must name the same
   class in all of them (Roboflow writes one per split folder)."""
   merged: dict[int, tuple] = {}
+  ids: dict[str, int] = {}
   files = []
   for path in sorted(root.rglob('*.pbtxt')):
     file = relative_name(root, path)
     files.append(file)
     for item in read_label_map(path, file=file).items:
-      first = merged.setdefault(item.id, (item, file))
-      if first[0] != item:
+      first, first_file = merged.setdefault(item.id, (item, file))
+      first_id = ids.setdefault(item.class_name, item.id)
+      if first != item or first_id != item.id:
         raise ExportError(
-            f'id {item.id} is {item.class_name!r} here but'
-            f' {first[0].class_name!r} in {first[1]}.', file=file,
+            f'item id {item.id} {item.class_name!r} disagrees with'
+            f' {first_file} (where id {item.id} is {first.class_name!r} and'
+            f' {item.class_name!r} has id {first_id}).', file=file,
             fix='Use one label map for all splits, or make them agree.')
   if not files:
     return None
@@ -143,7 +146,7 @@ def _describe(record_files: list[RecordFile], label_map) -> str:
            for f in record_files):
     layout = 'split folders (Roboflow)'
   else:
-    layout = 'record files (CVAT, Datumaro)'
+    layout = 'record files'
   source = label_map.file if label_map else 'no label map'
   return (f'TF Object Detection API TFRecords ({layout},'
           f' {len(record_files)} files, {source})')
@@ -163,12 +166,20 @@ def read_records(record_file: RecordFile):
       return
     except tf.errors.OpError as e:  # DataLossError: bad CRC, truncated
       raise ExportError(
-          f'the file is corrupt or truncated here ({e.message.splitlines()[0]}'
-          f'); {index} records before it are readable.',
-          file=record_file.file, item=f'record {index}',
+          f'{_data_loss_problem(e.message)}; the {index} record(s) before it'
+          ' are readable.', file=record_file.file, item=f'record {index}',
           fix='Re-download or re-export the file.') from None
     yield index, serialized.numpy()
     index += 1
+
+
+def _data_loss_problem(message: str) -> str:
+  detail = re.sub(r'\{\{.*?\}\}\s*', '', message).split(' [Op:')[0].strip()
+  if 'truncated record' in detail:
+    return f'the file ends in the middle of this record ({detail})'
+  if 'corrupted record' in detail:
+    return f'this record fails its CRC check: the file is corrupt ({detail})'
+  return f'this record cannot be read ({detail})'
 
 
 def parse_example(serialized: bytes, file: str, index: int) -> tf.train.Example:
