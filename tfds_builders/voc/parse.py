@@ -82,7 +82,7 @@ def parse_export(root: pathlib.Path) -> ParsedExport:
   layout = find_layout(root)
   split_of = _read_split_lists(layout.dataset_dir / 'ImageSets')
   classes = read_label_file(root) or read_label_file(layout.dataset_dir)
-  records, issues, seen_images = [], [], {}
+  records, issues, seen_images, unreadable_stems = [], [], {}, set()
   export_objects = export_images = 0
   xml_files = sorted(layout.annotations_dir.rglob('*.xml'))
   for xml_path in xml_files:
@@ -94,6 +94,8 @@ def parse_export(root: pathlib.Path) -> ParsedExport:
       export_objects += e.objects
       issues.append(report.Issue(where, e.item, e.problem,
                                  report.SKIPPED_IMAGE, e.objects))
+      unreadable_stems.add(
+          xml_path.relative_to(layout.annotations_dir).with_suffix('').as_posix())
       continue
     export_objects += len(record.objects)
     if record.image_path in seen_images:
@@ -117,7 +119,7 @@ def parse_export(root: pathlib.Path) -> ParsedExport:
     raise ExportError('the annotations folder holds no *.xml files.',
                       file=relative_name(root, layout.annotations_dir) or '.',
                       fix='Export annotations in PASCAL VOC XML format.')
-  issues += _unlisted_images(root, layout, seen_images)
+  issues += _unlisted_images(root, layout, seen_images, unreadable_stems)
   label_files = [p for p in (root / 'labels.txt', root / 'labelmap.txt')
                  if p.is_file()]
   return ParsedExport(f'PASCAL VOC ({layout.name})', records, classes,
@@ -314,11 +316,15 @@ def _read_split_lists(imagesets: pathlib.Path) -> dict[str, str] | None:
   return None
 
 
-def _unlisted_images(root: pathlib.Path, layout: Layout,
-                     used) -> list[report.Issue]:
+def _unlisted_images(root: pathlib.Path, layout: Layout, used,
+                     unreadable_stems: set[str]) -> list[report.Issue]:
+  """Images on disk that no annotation uses (those of unreadable XML files
+  are already reported with their XML)."""
   if layout.images_dir is None:
     return []
   return [report.Issue(relative_name(root, p), '', 'image has no annotation'
                        ' file', report.NOT_INCLUDED)
           for p in sorted(layout.images_dir.rglob('*'))
-          if p.suffix.lower() in IMAGE_SUFFIXES and str(p) not in used]
+          if p.suffix.lower() in IMAGE_SUFFIXES and str(p) not in used and
+          p.relative_to(layout.images_dir).with_suffix('').as_posix()
+          not in unreadable_stems]
