@@ -1,0 +1,79 @@
+"""Property tests: arbitrary or mutated annotation files give valid examples
+or our ExportError, never another exception."""
+
+from __future__ import annotations
+
+import pathlib
+import tempfile
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from tests.bad_inputs.exports import box_xml, image_bytes
+from tfds_builders.core import encode
+from tfds_builders.core.errors import ExportError
+from tfds_builders.core.labels import resolve_classes
+
+FUZZ = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+JPEG = image_bytes()
+
+
+def parse_and_encode(files: dict[str, bytes], parse_export) -> None:
+  """Runs a format's parser and the shared encoder over `files`."""
+  with tempfile.TemporaryDirectory() as tmp:
+    root = pathlib.Path(tmp)
+    for name, data in files.items():
+      (root / name).parent.mkdir(parents=True, exist_ok=True)
+      (root / name).write_bytes(data)
+    try:
+      parsed = parse_export(root)
+      found = {o.label: r.annotation_file for r in parsed.records
+               for o in r.objects}
+      classes = resolve_classes(parsed.classes, found)
+      for record in parsed.records:
+        _, example, summary = encode.encode_record(
+            record, 'train', classes, encode.EncodeOptions())
+        assert (example is None) == (not summary.included)
+    except ExportError:
+      pass
+
+
+def _voc_parse(root):
+  from tfds_builders.voc import parse  # pylint: disable=g-import-not-at-top
+  return parse.parse_export(root)
+
+
+VALID_VOC = box_xml('a.jpg', [('cat', (2, 3, 20, 25)), ('dog', (5, 5, 9, 9))])
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_voc_arbitrary_bytes(data):
+  parse_and_encode({'images/a.jpg': JPEG, 'annotations/a.xml': data},
+                   _voc_parse)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(VALID_VOC)),
+                          st.integers(0, 12),
+                          st.text(alphabet=st.characters(
+                              codec='utf-8', exclude_categories=['Cs']),
+                                  max_size=8)), max_size=4))
+def test_voc_mutated_xml(edits):
+  xml = VALID_VOC
+  for position, cut, insert in edits:
+    position = min(position, len(xml))
+    xml = xml[:position] + insert + xml[position + cut:]
+  parse_and_encode({'images/a.jpg': JPEG,
+                    'annotations/a.xml': xml.encode('utf-8')}, _voc_parse)
+
+
+@FUZZ
+@given(st.lists(st.one_of(st.floats(allow_nan=True), st.integers(-10**6,
+                                                                 10**6),
+                          st.text(max_size=5)), min_size=4, max_size=4))
+def test_voc_arbitrary_coordinates(values):
+  xml = box_xml('a.jpg', [('cat', tuple(values))])
+  parse_and_encode({'images/a.jpg': JPEG,
+                    'annotations/a.xml': xml.encode('utf-8', 'replace')},
+                   _voc_parse)
