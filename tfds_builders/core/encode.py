@@ -241,9 +241,21 @@ def _instance_mask(kept: KeptObject, width: int, height: int) -> np.ndarray:
 
 def _box_region(bbox, width: int, height: int) -> np.ndarray:
   region = np.zeros((height, width), bool)
-  region[int(np.floor(bbox.ymin * height)):int(np.ceil(bbox.ymax * height)),
-         int(np.floor(bbox.xmin * width)):int(np.ceil(bbox.xmax * width))] = True
+  region[_edge(bbox.ymin * height, np.floor):_edge(bbox.ymax * height, np.ceil),
+         _edge(bbox.xmin * width, np.floor):_edge(bbox.xmax * width, np.ceil)
+        ] = True
   return region
+
+
+def _edge(pixels: float, outward) -> int:
+  """A box edge in whole pixels, rounded outward (`np.floor` / `np.ceil`).
+
+  Relative boxes scaled back come out a hair off whole pixels (27 / 42 * 42
+  is 27.000000000000004): those snap to the whole pixel rather than grow
+  the box by one.
+  """
+  nearest = round(pixels)
+  return int(nearest if abs(pixels - nearest) < 1e-6 else outward(pixels))
 
 
 def _semantic_mask(record: ImageRecord, kept, width: int, height: int,
