@@ -268,6 +268,18 @@ def test_other_json_beside_the_coco_file_is_reported_not_read(tmp_path):
   assert [r.split for r in parsed.records] == [None]  # still hashed 80/20
 
 
+def test_json_outside_the_annotations_folder_is_reported(tmp_path):
+  (tmp_path / 'annotations').mkdir()
+  _export(tmp_path, annotations=[_ann(1)],
+          name='annotations/instances_train.json')
+  (tmp_path / 'old_export.json').write_text('{}')
+  parsed = parse.parse_export(tmp_path)
+  assert [(i.file, i.action) for i in parsed.issues] == [
+      ('old_export.json', report.NOT_INCLUDED)]
+  assert [(r.split, r.filename) for r in parsed.records] == [('train',
+                                                              'a.jpg')]
+
+
 def test_rle_of_another_size_is_an_error_naming_the_annotation(tmp_path):
   rle = coco_mask.encode(np.asfortranarray(np.ones((20, 20), np.uint8)))
   _export(tmp_path, annotations=[_ann(

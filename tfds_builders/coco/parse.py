@@ -150,23 +150,24 @@ def find_annotation_files(
     root: pathlib.Path) -> tuple[list[pathlib.Path], list[report.Issue]]:
   """The annotation files to read, and report entries for those left out."""
   folder = root / 'annotations'
+  outside = sorted(root.glob('*.json')) + sorted(
+      p for p in root.glob('*/*.json') if p.parent != folder)
   in_folder = sorted(folder.glob('*.json')) if folder.is_dir() else []
-  if in_folder:
-    instances = [p for p in in_folder if p.name.startswith('instances_')]
-    if not instances:
-      return in_folder, []
-    return instances, [
-        report.Issue(relative_name(root, p), '', 'not an instances_*.json'
-                     ' file (captions, keypoints, panoptic...)',
-                     report.NOT_INCLUDED)
-        for p in in_folder if p not in instances]
-  files = sorted(root.glob('*.json')) + sorted(root.glob('*/*.json'))
-  if not files:
-    raise ExportError(
-        'no COCO annotation file: no annotations/*.json, no *.json at the'
-        ' root or one folder down.', file=str(root),
-        fix='Point --manual_dir at the folder holding the COCO export.')
-  return files, []
+  if not in_folder:
+    if not outside:
+      raise ExportError(
+          'no COCO annotation file: no annotations/*.json, no *.json at the'
+          ' root or one folder down.', file=str(root),
+          fix='Point --manual_dir at the folder holding the COCO export.')
+    return outside, []
+  instances = [p for p in in_folder if p.name.startswith('instances_')]
+  files = instances or in_folder
+  left_out = [(p, 'not an instances_*.json file (captions, keypoints,'
+               ' panoptic...)') for p in in_folder if p not in files]
+  left_out += [(p, 'not read: the annotation files are in annotations/')
+               for p in outside]
+  return files, [report.Issue(relative_name(root, p), '', why,
+                              report.NOT_INCLUDED) for p, why in left_out]
 
 
 def split_names(root: pathlib.Path,
