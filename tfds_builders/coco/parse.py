@@ -383,7 +383,7 @@ class _FileParser:
       self._skip_object(item, f'image_id {annotation.get("image_id")!r} is'
                         ' not in "images"')
       return
-    box = annotation.get('bbox')
+    box = annotation.get('bbox') or None  # `[]`: take the box from the mask
     if box is not None:
       if not (isinstance(box, list) and len(box) == 4 and all(
           isinstance(v, (int, float)) and not isinstance(v, bool)
