@@ -1,0 +1,176 @@
+"""Labelbox export v2: one JSON object per data row (NDJSON).
+
+A row is `{data_row: {id, global_key, external_id, row_data}, media_attributes:
+{height, width, mime_type}, projects: {<id>: {labels: [{annotations:
+{objects, classifications}}]}}}`; an object has `name`, `annotation_kind`,
+`feature_id` and one geometry: `bounding_box` {top, left, height, width},
+`polygon` [{x, y}] (first point repeated at the end), `mask` {url},
+`composite_mask` {url, color_rgb}, `point` {x, y} or `line` [{x, y}].
+Model-run exports carry data splits in `experiments.<id>.runs.<id>.split`.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import urllib.parse
+from typing import Any
+
+from tfds_builders.core import report
+from tfds_builders.core.errors import ExportError
+from tfds_builders.core.records import ObjectAnnotation
+from tfds_builders.labelbox import rows
+from tfds_builders.labelbox.media import MASK_FOLDERS, Media, local_names
+
+_FIX_LINE = ('Re-download the export: every line must be one JSON object, and'
+             ' an export cut short ends in a broken line.')
+
+
+def read_lines(path: pathlib.Path, file: str, read: rows.ReadRows) -> None:
+  """Reads an .ndjson file; a broken line is an error naming the line."""
+  with path.open(encoding='utf-8-sig') as lines:
+    for line_no, line in enumerate(lines, 1):
+      if not line.strip():
+        continue
+      try:
+        row = json.loads(line)
+      except json.JSONDecodeError as e:
+        raise ExportError(f'not valid JSON ({e.msg} at character'
+                          f' {e.pos + 1}).', file=file,
+                          item=f'line {line_no}', fix=_FIX_LINE) from None
+      _check_row(row, file, f'line {line_no}')
+      read_row(row, file, f'line {line_no}', read)
+
+
+def read_list(content: Any, file: str, read: rows.ReadRows) -> None:
+  """Reads v2 rows saved as one JSON value (a row or a list of rows)."""
+  for i, row in enumerate(content if isinstance(content, list) else
+                          [content], 1):
+    _check_row(row, file, f'row #{i}')
+    read_row(row, file, f'row #{i}', read)
+
+
+def _check_row(row: Any, file: str, item: str) -> None:
+  if not isinstance(row, dict) or not isinstance(row.get('data_row'), dict):
+    raise ExportError('not a Labelbox export v2 data row (no "data_row"'
+                      ' object).', file=file, item=item, fix=_FIX_LINE)
+
+
+def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
+  read.export_images += 1
+  data_row = row['data_row']
+  row_id = str(data_row.get('id') or '')
+  item = f'{where} (data row {row_id or "without id"})'
+  labels = [(project_id, label)
+            for project_id, project in _dict(row.get('projects')).items()
+            for label in _list(_dict(project).get('labels'))]
+  counts = [len(_objects(label)) for _, label in labels]
+  read.export_objects += sum(counts)
+  usable = [i for i, (_, label) in enumerate(labels) if not _skipped(label)]
+  problem = None
+  mime = str(_dict(row.get('media_attributes')).get('mime_type') or 'image/')
+  if not row_id:
+    problem = 'data row has no id'
+  elif not mime.startswith('image/'):
+    problem = f'data row is {mime}, not an image'
+  elif not labels:
+    problem = 'data row has no label (not labelled yet)'
+  elif not usable:
+    problem = 'every label of the data row is marked skipped'
+  if problem:
+    read.issues.append(report.Issue(
+        file, item, problem, report.SKIPPED_IMAGE if sum(counts) else
+        report.NOT_INCLUDED, sum(counts)))
+    return
+  chosen = usable[0]
+  for i, (project_id, label) in enumerate(labels):
+    if i != chosen:
+      read.issues.append(report.Issue(
+          file, item, f'label {label.get("id", i + 1)} (project {project_id})'
+          f' is left out: only one label per data row is used, the first'
+          f' not skipped ({labels[chosen][1].get("id", chosen + 1)})',
+          report.NOT_INCLUDED, counts[i]))
+  read.rows.append(_row(row, data_row, row_id, file, item,
+                        labels[chosen][1], read.issues))
+
+
+def _row(row: dict, data_row: dict, row_id: str, file: str, item: str,
+         label: dict, issues: list[report.Issue]) -> rows.Row:
+  url = data_row.get('row_data')
+  url = url if isinstance(url, str) else None
+  keys = (data_row.get('global_key'), data_row.get('external_id'), row_id)
+  objects = [_object(o, i, item) for i, o in enumerate(_objects(label))]
+  attributes = _dict(row.get('media_attributes'))
+  width, height = attributes.get('width'), attributes.get('height')
+  declared = (int(width), int(height)) if isinstance(width, int) and (
+      isinstance(height, int)) and width > 0 and height > 0 else None
+  return rows.Row(
+      image_id=row_id, file=file, item=item,
+      image=Media(local_names(*keys, url=url), url),
+      filename=str(next(k for k in keys if k)), objects=objects,
+      declared_size=declared, split=rows.split_of(_split(row), file, item,
+                                                   issues),
+      extra={'classifications': _dict(label.get('annotations')).get(
+          'classifications', [])})
+
+
+def _object(obj: Any, index: int, item: str
+            ) -> tuple[ObjectAnnotation, Media | None]:
+  obj = _dict(obj)
+  name = str(obj.get('name') or obj.get('value') or '')
+  annotation = ObjectAnnotation(
+      label=name, where=f'{item}: object #{index + 1} ({name or "no name"})')
+  if not name:
+    annotation.unsupported_geometry = 'an object without a name'
+  if 'bounding_box' in obj:
+    annotation.box = rows.box(obj['bounding_box'])
+  elif 'polygon' in obj:
+    annotation.polygons = [rows.polygon(obj['polygon'])]
+  elif isinstance(obj.get('mask'), dict):
+    url = obj['mask'].get('url')
+    return rows.mask_object(annotation, Media(
+        local_names(obj.get('feature_id'), url=url), url, MASK_FOLDERS))
+  elif isinstance(obj.get('composite_mask'), dict):
+    composite = obj['composite_mask']
+    url = composite.get('url')
+    return rows.mask_object(annotation, Media(
+        local_names(_composite_id(url), url=url), url, MASK_FOLDERS),
+                            composite.get('color_rgb'))
+  elif 'point' in obj or 'line' in obj:
+    annotation.unsupported_geometry = 'point' if 'point' in obj else 'line'
+  else:
+    annotation.unsupported_geometry = str(obj.get('annotation_kind') or
+                                          'an unknown')
+  return annotation, None
+
+
+def _composite_id(url: Any) -> str | None:
+  """`.../masks/<composite mask id>/index/1` -> the id, to find it locally."""
+  if not isinstance(url, str):
+    return None
+  parts = urllib.parse.urlsplit(url).path.split('/')
+  return parts[parts.index('masks') + 1] if 'masks' in parts[:-1] else None
+
+
+def _split(row: dict) -> str | None:
+  for experiment in _dict(row.get('experiments')).values():
+    for run in _dict(_dict(experiment).get('runs')).values():
+      if _dict(run).get('split'):
+        return run['split']
+  return None
+
+
+def _objects(label: Any) -> list:
+  return _list(_dict(_dict(label).get('annotations')).get('objects'))
+
+
+def _skipped(label: Any) -> bool:
+  return bool(_dict(_dict(label).get('performance_details')).get('skipped'))
+
+
+def _dict(value: Any) -> dict:
+  return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+  return value if isinstance(value, list) else []

@@ -1,0 +1,102 @@
+"""Labelbox exports: export v2 NDJSON, the legacy JSON export, legacy TFRecords.
+
+Which one the folder holds is worked out from the files at its root:
+  * `*.ndjson` / `*.jsonl`: export v2 (project Export button, the SDK's
+    `project.export()` / `export_v2()`), one data row per line; also a `.json`
+    holding one v2 row or a list of them (`json.dump(task.result)`).
+  * `*.json` holding a list of rows with `DataRow ID` / `Labeled Data`: the
+    legacy (v1) JSON export.
+  * `export.json` with `tfrecord_paths` and `legend`: the legacy TFRecord
+    export (images with a class-index segmentation map).
+
+Rows are parsed into `Row`s (see `rows.py`); their images and masks are then
+found locally or downloaded (`media.py`) and turned into `ImageRecord`s.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from tfds_builders.core.builder import ParsedExport
+from tfds_builders.core.errors import ExportError
+from tfds_builders.labelbox import legacy_json, ndjson, rows, tfrecords
+from tfds_builders.labelbox.media import MediaFinder
+
+NDJSON_SUFFIXES = ('.ndjson', '.jsonl')
+FORMAT_NAMES = {'ndjson': 'Labelbox export v2 (NDJSON)',
+                'v1': 'Labelbox legacy JSON export (v1)'}
+
+
+def parse_export(root: pathlib.Path, dl_manager,
+                 fixed_classes: tuple[str, ...] | None = None
+                 ) -> ParsedExport:
+  """Reads whichever Labelbox export `root` holds."""
+  root = root.resolve()
+  finder = MediaFinder(root, getattr(dl_manager, 'download_dir', None))
+  kind, files, contents = detect(root)
+  if kind == 'tfrecord':
+    return tfrecords.parse(root, files[0], contents[0], finder, fixed_classes)
+  read = rows.ReadRows()
+  for path, content in zip(files, contents):
+    name = path.relative_to(root).as_posix()
+    if kind == 'ndjson' and content is None:
+      ndjson.read_lines(path, name, read)
+    elif kind == 'ndjson':
+      ndjson.read_list(content, name, read)
+    else:
+      legacy_json.read_rows(content, name, read)
+  return rows.to_parsed_export(read, root, finder, FORMAT_NAMES[kind], files)
+
+
+def detect(root: pathlib.Path) -> tuple[str, list[pathlib.Path], list]:
+  """(kind, files, parsed JSON of each file or None) of the export at root."""
+  lines_files = sorted(p for p in root.iterdir()
+                       if p.suffix.lower() in NDJSON_SUFFIXES and p.is_file())
+  if lines_files:
+    return 'ndjson', lines_files, [None] * len(lines_files)
+  found: dict[str, list] = {'ndjson': [], 'v1': [], 'tfrecord': []}
+  for path in sorted(p for p in root.iterdir()
+                     if p.suffix.lower() == '.json' and p.is_file()):
+    content = _load_json(path, root)
+    kind = _json_kind(content)
+    if kind:  # other JSON files (a COCO export beside it...) are ignored
+      found[kind].append((path, content))
+  for kind in ('tfrecord', 'ndjson', 'v1'):
+    if found[kind]:
+      files, contents = zip(*found[kind])
+      return kind, list(files), list(contents)
+  listed = ', '.join(sorted(p.name for p in root.iterdir())[:10]) or 'nothing'
+  raise ExportError(
+      'no Labelbox export found: expected an export v2 *.ndjson file, a'
+      ' legacy JSON export (*.json, a list of rows with "DataRow ID") or a'
+      ' legacy TFRecord export (export.json with "tfrecord_paths" and'
+      f' "legend"). The folder holds: {listed}.', file=str(root),
+      fix='Point --manual_dir at the folder holding the .ndjson file that'
+      " Labelbox's Export button (or project.export()) gave you.")
+
+
+def _load_json(path: pathlib.Path, root: pathlib.Path):
+  try:
+    return json.loads(path.read_text(encoding='utf-8-sig'))
+  except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    raise ExportError(
+        f'not valid JSON ({e}).', file=path.relative_to(root).as_posix(),
+        fix='Re-download the export; the file may be cut short.') from None
+
+
+def _json_kind(content) -> str | None:
+  if isinstance(content, dict):
+    if 'tfrecord_paths' in content:
+      return 'tfrecord'
+    content = [content]
+  if not isinstance(content, list) or not content:
+    return None
+  first = content[0]
+  if not isinstance(first, dict):
+    return None
+  if 'data_row' in first:
+    return 'ndjson'
+  if {'DataRow ID', 'Labeled Data', 'External ID'} & set(first):
+    return 'v1'
+  return None

@@ -1,0 +1,188 @@
+"""The legacy Labelbox TFRecord export: `export.json` + TFRecord files.
+
+`export.json` holds `tfrecord_paths` (relative to the export, absolute, any
+URI `tf.io.gfile` opens, or http(s) URLs, downloaded like media) and `legend`
+(class name -> pixel value in the segmentation maps). Each record holds
+`image/encoded`, `image/filename`, `image/ID`, `image/format`, `image/height`,
+`image/width` and `image/segmentation/class/encoded` (a PNG of legend values).
+
+The legend is the class list, ordered by pixel value. The map becomes
+`segmentation_mask` (legend value -> label + 1); every connected region
+(8-connectivity, `scipy.ndimage.label`) of a class becomes one object with
+its box and instance mask.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import urllib.parse
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+import tensorflow as tf
+
+from tfds_builders.core import geometry, masks, report
+from tfds_builders.core.builder import ParsedExport
+from tfds_builders.core.errors import ExportError
+from tfds_builders.core.labels import BACKGROUND, ClassList
+from tfds_builders.core.paths import resolve_inside
+from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
+                                        SemanticMaskRef)
+from tfds_builders.labelbox.media import Media, MediaFinder
+
+FORMAT_NAME = 'Labelbox legacy TFRecord export'
+_EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
+
+
+def parse(root: pathlib.Path, path: pathlib.Path, content: dict,
+          finder: MediaFinder, fixed_classes: tuple[str, ...] | None
+          ) -> ParsedExport:
+  file = path.relative_to(root).as_posix()
+  classes, mapping = _legend(content.get('legend'), file, fixed_classes)
+  records, issues, source_files = [], [], [path]
+  export_images = export_objects = 0
+  for record_file, location in _tfrecord_files(content, root, file, finder):
+    if root in pathlib.Path(location).parents:
+      source_files.append(pathlib.Path(location))
+    for index, example in _read(location, record_file):
+      export_images += 1
+      where = f'record #{index + 1}'
+      try:
+        record = _record(example, record_file, where, mapping, classes)
+      except ExportError as e:
+        issues.append(report.Issue(record_file, where, e.problem,
+                                   report.SKIPPED_IMAGE))
+        continue
+      export_objects += len(record.objects)
+      records.append(record)
+  return ParsedExport(FORMAT_NAME, records, classes, export_images,
+                      export_objects, issues, source_files)
+
+
+def _legend(legend: Any, file: str, fixed: tuple[str, ...] | None
+            ) -> tuple[ClassList, dict[int, int]]:
+  """The class list and the pixel value -> segmentation value mapping."""
+  fix = 'Give "legend" as {"class name": pixel value, ...}.'
+  if not isinstance(legend, dict) or not legend:
+    raise ExportError('"legend" is missing or empty.', file=file, fix=fix)
+  values = {}
+  for name, value in legend.items():
+    if not isinstance(value, int) or not 0 <= value <= 255:
+      raise ExportError(f'legend value {value!r} of {name!r} is not a pixel'
+                        ' value 0..255.', file=file, item='legend', fix=fix)
+    values[name] = value
+  if len(set(values.values())) != len(values):
+    raise ExportError('two classes share a pixel value.', file=file,
+                      item='legend', fix=fix)
+  names = sorted((n for n in values if n != BACKGROUND), key=values.get)
+  for name in names:
+    if values[name] == 0:
+      raise ExportError(f'{name!r} has pixel value 0, the background.',
+                        file=file, item='legend', fix=fix)
+  classes = ClassList(tuple(names), f'{file} legend')
+  if fixed:
+    unknown = [n for n in names if n not in fixed]
+    if unknown:
+      raise ExportError(f'legend classes {unknown} are not among this'
+                        f' dataset\'s classes {list(fixed)}.', file=file,
+                        item='legend',
+                        fix='Build labelbox_export instead, or re-export.')
+    classes = ClassList(tuple(fixed), 'the builder')
+  mapping = {values[n]: classes.index(n) + 1 for n in names}
+  mapping[values.get(BACKGROUND, 0)] = 0
+  return classes, mapping
+
+
+def _tfrecord_files(content: dict, root: pathlib.Path, file: str,
+                    finder: MediaFinder):
+  """(name for the report, path or URI to open) of each listed TFRecord."""
+  paths = content.get('tfrecord_paths')
+  paths = [paths] if isinstance(paths, str) else paths
+  if not isinstance(paths, list) or not paths or not all(
+      isinstance(p, str) for p in paths):
+    raise ExportError('"tfrecord_paths" is missing or not a list of paths.',
+                      file=file, fix='List the TFRecord files of the export.')
+  for name in paths:
+    scheme = urllib.parse.urlsplit(name).scheme.lower()
+    if scheme in ('http', 'https'):
+      base = pathlib.PurePosixPath(urllib.parse.urlsplit(name).path).name
+      found = finder.find(Media((base,), name, ('', 'tfrecords')), file=file)
+      if found.path is None:
+        raise ExportError(f'TFRecord file not found: {found.problem}.',
+                          file=file, item='tfrecord_paths',
+                          fix='Download it next to export.json.')
+      yield base, str(found.path)
+    elif len(scheme) > 1 or pathlib.PurePath(name).is_absolute():
+      yield name, name  # gs://..., s3://..., /abs/path: tf.io.gfile opens it
+    else:
+      yield name, str(resolve_inside(root, name, file=file,
+                                     item='tfrecord_paths'))
+
+
+def _read(location: str, name: str):
+  """Yields (index, tf.train.Example); unreadable files are errors."""
+  index = -1
+  try:
+    for index, raw in enumerate(tf.data.TFRecordDataset(location)):
+      yield index, tf.train.Example.FromString(raw.numpy())
+  except (tf.errors.OpError, ValueError) as e:
+    message = getattr(e, 'message', str(e)).splitlines()[0]
+    raise ExportError(f'TFRecord file could not be read after {index + 1}'
+                      f' records ({message}).', file=name,
+                      item=f'record #{index + 2}',
+                      fix='Re-download the export; the file may be missing'
+                      ' or cut short.') from None
+
+
+def _record(example, file: str, where: str, mapping: dict[int, int],
+            classes: ClassList) -> ImageRecord:
+  feature = example.features.feature
+  image = _bytes(feature, 'image/encoded')
+  seg = _bytes(feature, 'image/segmentation/class/encoded')
+  if not image:
+    raise ExportError('record has no image/encoded.', file=file, item=where)
+  if not seg:
+    raise ExportError('record has no image/segmentation/class/encoded, so'
+                      ' its objects are unknown.', file=file, item=where)
+  name = _bytes(feature, 'image/filename').decode('utf-8', 'replace')
+  image_id = _bytes(feature, 'image/ID').decode('utf-8', 'replace') or (
+      name or f'{file}#{where}')
+  item = f'{where} ({image_id})'
+  width, height = _int(feature, 'image/width'), _int(feature, 'image/height')
+  return ImageRecord(
+      image_id=image_id, filename=name or image_id, annotation_file=file,
+      image_bytes=image,
+      objects=_regions(seg, mapping, classes, file, item),
+      semantic_mask=SemanticMaskRef(f'{file}: {item}', mapping),
+      semantic_mask_bytes=seg,
+      declared_size=(width, height) if width > 0 and height > 0 else None)
+
+
+def _regions(seg: bytes, mapping: dict[int, int], classes: ClassList,
+             file: str, item: str) -> list[ObjectAnnotation]:
+  """One object per connected region of each class in the map."""
+  pixels = masks.read_index_png(seg, file=f'{file}: {item}')
+  objects = []
+  for value, label in sorted(mapping.items()):
+    if label == 0:
+      continue
+    regions, count = ndimage.label(pixels == value, _EIGHT_NEIGHBOURS)
+    for region in range(1, count + 1):
+      mask = (regions == region).astype(np.uint8)
+      name = classes.names[label - 1]
+      objects.append(ObjectAnnotation(
+          label=name, where=f'{item}: region #{region} of {name}',
+          box=geometry.box_from_mask(mask),
+          mask=MaskRef(data=masks.encode_png(mask))))
+  return objects
+
+
+def _bytes(feature, key: str) -> bytes:
+  values = feature[key].bytes_list.value if key in feature else []
+  return values[0] if values else b''
+
+
+def _int(feature, key: str) -> int:
+  values = feature[key].int64_list.value if key in feature else []
+  return int(values[0]) if values else 0
