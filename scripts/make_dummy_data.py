@@ -1,7 +1,7 @@
 """Writes the tiny fixture exports under dummy_data/ (run once, committed).
 
 Deterministic: same bytes every run, so fixture changes show up in review.
-  python scripts/make_dummy_data.py [--only voc|coco|tfod]
+  python scripts/make_dummy_data.py [--only voc|coco|tfod|labelbox]
 """
 
 from __future__ import annotations
@@ -407,9 +407,16 @@ def make_tfod() -> None:
                  extra={'image/object/mask': list(small.ravel())})])
 
 
+def make_labelbox() -> None:
+  """Labelbox exports (v2 NDJSON, v1 JSON, TFRecord) and labelbox_cars."""
+  import labelbox_fixtures  # pylint: disable=g-import-not-at-top
+  labelbox_fixtures.make_all(ROOT)
+
+
 if __name__ == '__main__':
   parser = argparse.ArgumentParser(description=__doc__)
-  parser.add_argument('--only', choices=['voc', 'coco', 'tfod'], default=None)
+  parser.add_argument('--only', choices=['voc', 'coco', 'tfod', 'labelbox'],
+                      default=None)
   args = parser.parse_args()
   if args.only in (None, 'voc'):
     make_voc()
@@ -417,3 +424,5 @@ if __name__ == '__main__':
     make_coco()
   if args.only in (None, 'tfod'):
     make_tfod()
+  if args.only in (None, 'labelbox'):
+    make_labelbox()
