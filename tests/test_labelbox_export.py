@@ -271,3 +271,21 @@ def test_same_images_as_ndjson_and_coco_give_the_same_boxes(tmp_path):
   assert sorted(labelbox) == ['images/one.jpg', 'images/two.jpg']
   assert labelbox == coco
   assert sum(len(v) for v in labelbox.values()) == 5
+
+
+def test_model_run_export_labels_and_split(tmp_path):
+  export = tmp_path / 'export'
+  (export / 'images').mkdir(parents=True)
+  (export / 'images' / 'f.jpg').write_bytes(
+      (NDJSON / 'images' / 'f.jpg').read_bytes())
+  box = {'name': 'car', 'bounding_box': {'top': 1, 'left': 2, 'height': 3,
+                                         'width': 4}}
+  (export / 'export.ndjson').write_text(json.dumps({
+      'data_row': {'id': 'crun', 'global_key': 'f.jpg'},
+      'experiments': {'cmodel': {'runs': {'crun1': {
+          'split': 'Test', 'labels': [{'annotations': {'objects': [box]}}]}}}}
+  }) + '\n')
+  builder = build('labelbox_export', export, tmp_path / 'data')
+  [ex] = examples(builder, 'test')
+  np.testing.assert_allclose(ex['objects']['bbox'],
+                             [[1 / 30, 2 / 40, 4 / 30, 6 / 40]], rtol=1e-6)

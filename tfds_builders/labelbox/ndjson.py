@@ -6,7 +6,8 @@ A row is `{data_row: {id, global_key, external_id, row_data}, media_attributes:
 `feature_id` and one geometry: `bounding_box` {top, left, height, width},
 `polygon` [{x, y}] (first point repeated at the end), `mask` {url},
 `composite_mask` {url, color_rgb}, `point` {x, y} or `line` [{x, y}].
-Model-run exports carry data splits in `experiments.<id>.runs.<id>.split`.
+Model-run exports carry their labels and data split in
+`experiments.<id>.runs.<id>` (`labels`, `split`).
 """
 
 from __future__ import annotations
@@ -61,9 +62,7 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   data_row = row['data_row']
   row_id = str(data_row.get('id') or '')
   item = f'{where} (data row {row_id or "without id"})'
-  labels = [(project_id, label)
-            for project_id, project in _dict(row.get('projects')).items()
-            for label in _list(_dict(project).get('labels'))]
+  labels = _labels(row)
   counts = [len(_objects(label)) for _, label in labels]
   read.export_objects += sum(counts)
   usable = [i for i, (_, label) in enumerate(labels) if not _skipped(label)]
@@ -83,10 +82,10 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
         report.NOT_INCLUDED, sum(counts)))
     return
   chosen = usable[0]
-  for i, (project_id, label) in enumerate(labels):
+  for i, (source, label) in enumerate(labels):
     if i != chosen:
       read.issues.append(report.Issue(
-          file, item, f'label {label.get("id", i + 1)} (project {project_id})'
+          file, item, f'label {label.get("id", i + 1)} ({source})'
           f' is left out: only one label per data row is used, the first'
           f' not skipped ({labels[chosen][1].get("id", chosen + 1)})',
           report.NOT_INCLUDED, counts[i]))
@@ -150,6 +149,18 @@ def _composite_id(url: Any) -> str | None:
     return None
   parts = urllib.parse.urlsplit(url).path.split('/')
   return parts[parts.index('masks') + 1] if 'masks' in parts[:-1] else None
+
+
+def _labels(row: dict) -> list[tuple[str, dict]]:
+  """(where from, label) of a row: project labels, else model-run labels."""
+  labels = [(f'project {project_id}', label)
+            for project_id, project in _dict(row.get('projects')).items()
+            for label in _list(_dict(project).get('labels'))]
+  return labels or [
+      (f'model run {run_id}', label)
+      for experiment in _dict(row.get('experiments')).values()
+      for run_id, run in _dict(_dict(experiment).get('runs')).items()
+      for label in _list(_dict(run).get('labels'))]
 
 
 def _split(row: dict) -> str | None:
