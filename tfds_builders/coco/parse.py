@@ -30,9 +30,9 @@ Split rule (one split per annotation file):
 Images: `file_name` is looked up beside the JSON, beside the `annotations/`
 folder and at the export root, in each of those directly, in `images/`, in
 `images/<subset>/` (Datumaro) and in `<subset>/` (COCO's `train2017/`), where
-`<subset>` is the file name without `instances_` (`train2017`). Absolute
-`file_name`s (written by some converters) are looked up by their base name.
-Images on disk that no file lists are reported as not included.
+`<subset>` is the file name without `instances_` (`train2017`). A `file_name`
+that is absolute, climbs out with `../` or is a symlink leading out of the
+export stops the build with an error. Images on disk that no file lists are reported as not included.
 
 Image ids: the COCO id as text. When two files use the same id (Roboflow
 numbers each split from 0), every id becomes `<split>/<id>`.
@@ -399,15 +399,18 @@ class _FileParser:
         area=float(area) if isinstance(area, (int, float)) else None))
 
   def _find_image(self, file_name: str, item: str) -> pathlib.Path | None:
-    name = file_name.replace('\\', '/')
-    if name.startswith('/') or re.match(r'^[A-Za-z]:/', name):
-      name = name.rsplit('/', 1)[-1]  # a path on the labeller's machine
+    """Looks `file_name` up in each image folder; `../`, absolute paths and
+    symlinks leading out of the export are refused with an error."""
     for folder in self.image_dirs:
-      candidate = pathlib.Path(os.path.normpath(folder / name))
-      if self.root in candidate.parents and candidate.is_file():
-        # Refuses symlinks that lead out of the export.
-        return resolve_inside(self.root, relative_name(self.root, candidate),
-                              file=self.where, item=item)
+      relative = (pathlib.PurePosixPath(relative_name(self.root, folder))
+                  / file_name.replace('\\', '/')).as_posix()
+      if file_name.replace('\\', '/').startswith('/') or re.match(
+          r'^[A-Za-z]:[\\/]', file_name):
+        relative = file_name  # let resolve_inside explain what is wrong
+      candidate = resolve_inside(self.root, relative, file=self.where,
+                                 item=f'{item}: file_name')
+      if candidate.is_file():
+        return candidate
     return None
 
 
