@@ -11,8 +11,8 @@ import time
 import pytest
 import tensorflow_datasets as tfds
 
-from tests.builds import build, examples
-from tests.paths import DUMMY_DATA, PROJECT
+from tests.builds import build
+from tests.paths import DUMMY_DATA
 
 TFDS_CLI = str(pathlib.Path(sys.executable).parent / 'tfds')
 BEAM_OPTIONS = ('runner=DirectRunner,direct_running_mode=multi_processing,'

@@ -1,6 +1,5 @@
 """voc_export content: masks, boxes, the report, the CLI, sharing the build."""
 
-import io
 import pathlib
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from tests.builds import build, examples, read_report
-from tests.paths import DUMMY_DATA, PROJECT, shared_export
+from tests.paths import DUMMY_DATA, shared_export
 
 VOCDEVKIT = DUMMY_DATA / 'voc' / 'vocdevkit'
 VOC2012 = VOCDEVKIT / 'VOCdevkit' / 'VOC2012'

@@ -1,6 +1,5 @@
 """voc_export: one DatasetBuilderTestCase per layout, plus content checks."""
 
-import numpy as np
 import tensorflow_datasets as tfds
 
 import tfds_builders  # pylint: disable=unused-import

@@ -9,7 +9,6 @@ import pytest
 from tests.bad_inputs.exports import (all_examples, box_xml, build_report,
                                       good_voc, image_bytes, only_issue)
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.encode import EncodeOptions  # pylint: disable=unused-import
 
 
 @pytest.mark.parametrize('data, problem', [
