@@ -3,6 +3,7 @@ or our ExportError, never another exception."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import tempfile
 
@@ -77,3 +78,67 @@ def test_voc_arbitrary_coordinates(values):
   parse_and_encode({'images/a.jpg': JPEG,
                     'annotations/a.xml': xml.encode('utf-8', 'replace')},
                    _voc_parse)
+
+
+# COCO JSON.
+
+def _coco_parse(root):
+  from tfds_builders.coco import parse  # pylint: disable=g-import-not-at-top
+  return parse.parse_export(root)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 50) | st.floats(-5, 50) |
+    st.text(max_size=6),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(
+        st.sampled_from(['id', 'image_id', 'category_id', 'bbox', 'area',
+                         'segmentation', 'iscrowd', 'counts', 'size',
+                         'file_name', 'width', 'height', 'name']),
+        children, max_size=6),
+    max_leaves=20)
+
+
+@FUZZ
+@given(images=_JSON, annotations=_JSON, categories=_JSON)
+def test_coco_arbitrary_structures(images, annotations, categories):
+  data = {'images': images, 'annotations': annotations,
+          'categories': categories}
+  parse_and_encode({'images/a.jpg': JPEG,
+                    'instances.json': json.dumps(data).encode()}, _coco_parse)
+
+
+@FUZZ
+@given(st.fixed_dictionaries({
+    'id': _JSON, 'image_id': st.sampled_from([1, 2, '1', None]),
+    'category_id': st.sampled_from([1, 2, 0, None]), 'bbox': _JSON,
+    'segmentation': _JSON, 'iscrowd': _JSON, 'area': _JSON}))
+def test_coco_mutated_annotation(annotation):
+  data = {'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 40,
+                      'height': 30}],
+          'annotations': [annotation],
+          'categories': [{'id': 1, 'name': 'cat'}, {'id': 2, 'name': 'dog'}]}
+  parse_and_encode({'images/a.jpg': JPEG,
+                    'instances.json': json.dumps(data).encode()}, _coco_parse)
+
+
+# label_map.pbtxt.
+
+VALID_PBTXT = ('item {\n  id: 1\n  name: "cat"\n  display_name: "Cat"\n}\n'
+               "item: { name: 'dog'; id: 2 }\n")
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(VALID_PBTXT)),
+                          st.integers(0, 6), st.text(max_size=6)),
+                max_size=4))
+def test_label_map_mutated_text(edits):
+  from tfds_builders.core import label_map  # pylint: disable=g-import-not-at-top
+  text = VALID_PBTXT
+  for position, cut, insert in edits:
+    text = text[:position] + insert + text[position + cut:]
+  try:
+    parsed = label_map.parse_label_map(text)
+  except ExportError:
+    return
+  assert parsed.classes.names and len(set(parsed.classes.names)) == len(
+      parsed.classes.names)
