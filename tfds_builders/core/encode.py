@@ -241,10 +241,15 @@ def _instance_mask(kept: KeptObject, width: int, height: int) -> np.ndarray:
 
 def _box_region(bbox, width: int, height: int) -> np.ndarray:
   region = np.zeros((height, width), bool)
-  region[_edge(bbox.ymin * height, np.floor):_edge(bbox.ymax * height, np.ceil),
-         _edge(bbox.xmin * width, np.floor):_edge(bbox.xmax * width, np.ceil)
-        ] = True
+  region[_box_slices(bbox, width, height)] = True
   return region
+
+
+def _box_slices(bbox, width: int, height: int) -> tuple[slice, slice]:
+  return (slice(_edge(bbox.ymin * height, np.floor),
+                _edge(bbox.ymax * height, np.ceil)),
+          slice(_edge(bbox.xmin * width, np.floor),
+                _edge(bbox.xmax * width, np.ceil)))
 
 
 def _edge(pixels: float, outward) -> int:
@@ -263,7 +268,7 @@ def _semantic_mask(record: ImageRecord, kept, width: int, height: int,
   if record.semantic_mask is not None or record.semantic_mask_bytes:
     return _read_semantic(record, width, height, classes)
   box_value = None if options.box_masks else masks.IGNORE
-  boxes_first = [(_box_region(k.bbox, width, height),
+  boxes_first = [(_box_slices(k.bbox, width, height),
                   k.label + 1 if box_value is None else box_value)
                  for k in kept
                  if k.pixel_mask is None and not k.annotation.is_crowd]

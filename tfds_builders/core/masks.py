@@ -150,9 +150,15 @@ def encode_png(mask: np.ndarray) -> bytes:
 
 
 def paint_semantic(height: int, width: int, layers) -> np.ndarray:
-  """Builds the semantic mask from `(mask, value)` layers painted in order."""
+  """Builds the semantic mask from `(mask, value)` layers painted in order.
+
+  A mask is an (H, W) array, or a box as a `(rows, columns)` tuple of slices.
+  """
   semantic = np.zeros((height, width), np.uint8)
   for mask, value in layers:
+    if isinstance(mask, tuple):
+      semantic[mask] = value
+      continue
     np.copyto(semantic, value, casting='unsafe',
               where=mask if mask.dtype == bool else mask.astype(bool))
   return semantic
