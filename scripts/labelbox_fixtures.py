@@ -121,7 +121,7 @@ def make_ndjson(out: pathlib.Path) -> None:
           v2_object('car', 'fpointa', point={'x': 5, 'y': 5}),
           v2_object('person', 'flinea', line=[{'x': 1, 'y': 1},
                                               {'x': 9, 'y': 9}]),
-      ], global_key='a.jpg', external_id='../../etc/passwd',
+      ], global_key='a.jpg', external_id='street/a original.jpg',
              row_data='https://example.invalid/a.jpg', size=(400, 300)),
       # Found by external id; a model-run data split.
       v2_row('crowb0000000000000000000b', [

@@ -3,7 +3,7 @@
 Fixtures (scripts/labelbox_fixtures.py), dummy_data/labelbox_export/:
   ndjson/   line 1 (a.jpg): a box, a polygon, a mask PNG, two composite-mask
             colours, a point and a line; media_attributes says 400x300; its
-            external id is '../../etc/passwd'. Line 2: found by external id,
+            external id is 'street/a original.jpg'. Line 2: found by external id,
             model-run split 'validation'. Line 3: found by data row id next to
             the export. Line 4: no label. Line 5: image nowhere (gs:// URL).
             Line 6: two labels. Line 7: a mask nowhere. Line 8: a video.

@@ -17,6 +17,20 @@ def resolve_inside(root: os.PathLike | str, name: str, *, file: str,
   a build read `/etc/passwd` into a dataset.
   """
   root = pathlib.Path(root).resolve()
+  candidate = check_relative(name, file=file, item=item)
+  path = root.joinpath(*candidate.parts)
+  real = path.resolve()
+  if real != root and root not in real.parents:
+    raise ExportError(
+        f'path {name!r} is a symlink that leads outside the export folder'
+        f' (to {real}).', file=file, item=item,
+        fix='Copy the file into the export instead of linking to it.')
+  return path
+
+
+def check_relative(name: str, *, file: str,
+                   item: str | None = None) -> pathlib.PurePosixPath:
+  """`name` as a relative path; absolute paths and `..` are an ExportError."""
   normalized = name.replace('\\', '/')
   candidate = pathlib.PurePosixPath(normalized)
   if candidate.is_absolute() or normalized.startswith('~') or (
@@ -30,14 +44,7 @@ def resolve_inside(root: os.PathLike | str, name: str, *, file: str,
         f'path {name!r} climbs out of the export folder with "..".',
         file=file, item=item,
         fix='Keep every image inside the export folder.')
-  path = root.joinpath(*candidate.parts)
-  real = path.resolve()
-  if real != root and root not in real.parents:
-    raise ExportError(
-        f'path {name!r} is a symlink that leads outside the export folder'
-        f' (to {real}).', file=file, item=item,
-        fix='Copy the file into the export instead of linking to it.')
-  return path
+  return candidate
 
 
 def relative_name(root: os.PathLike | str, path: os.PathLike | str) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 from tfds_builders.core import report
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
-from tfds_builders.labelbox.media import MASK_FOLDERS, Media, local_names
+from tfds_builders.labelbox.media import (MASK_FOLDERS, Media, check_keys,
+                                          local_names)
 
 
 def read_rows(content: Any, file: str, read: rows.ReadRows) -> None:
@@ -48,6 +49,7 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   url = row.get('Labeled Data')
   url = url if isinstance(url, str) else None
   keys = (row.get('Global Key'), row.get('External ID'), row_id)
+  check_keys(*keys[:2], file=file, item=item)
   attributes = row.get('Media Attributes')
   attributes = attributes if isinstance(attributes, dict) else {}
   width, height = attributes.get('width'), attributes.get('height')

@@ -29,7 +29,7 @@ import urllib.parse
 import requests
 
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.paths import resolve_inside
+from tfds_builders.core.paths import check_relative, resolve_inside
 
 API_KEY_ENV = 'LABELBOX_API_KEY'
 # The key is only ever sent to Labelbox itself, never to the image hosts
@@ -205,6 +205,14 @@ def _read_checksums(cache: pathlib.Path | None) -> dict[str, str]:
     name, _, entry = line.partition('\t')
     entries[name] = entry
   return entries
+
+
+def check_keys(*keys: str | None, file: str, item: str) -> None:
+  """Global keys and external ids are looked up as file names in the export:
+  one that is absolute or climbs out with `..` is refused with an error."""
+  for key in keys:
+    if isinstance(key, str) and key:
+      check_relative(key, file=file, item=f'{item}: {key!r}')
 
 
 def local_names(*keys: str | None, url: str | None = None) -> tuple[str, ...]:

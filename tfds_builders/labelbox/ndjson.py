@@ -21,7 +21,8 @@ from tfds_builders.core import report
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
-from tfds_builders.labelbox.media import MASK_FOLDERS, Media, local_names
+from tfds_builders.labelbox.media import (MASK_FOLDERS, Media, check_keys,
+                                          local_names)
 
 _FIX_LINE = ('Re-download the export: every line must be one JSON object, and'
              ' an export cut short ends in a broken line.')
@@ -98,6 +99,7 @@ def _row(row: dict, data_row: dict, row_id: str, file: str, item: str,
   url = data_row.get('row_data')
   url = url if isinstance(url, str) else None
   keys = (data_row.get('global_key'), data_row.get('external_id'), row_id)
+  check_keys(*keys[:2], file=file, item=item)
   objects = [_object(o, i, item) for i, o in enumerate(_objects(label))]
   attributes = _dict(row.get('media_attributes'))
   width, height = attributes.get('width'), attributes.get('height')
