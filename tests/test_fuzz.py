@@ -142,3 +142,40 @@ def test_label_map_mutated_text(edits):
     return
   assert parsed.classes.names and len(set(parsed.classes.names)) == len(
       parsed.classes.names)
+
+
+# Labelbox NDJSON.
+
+def _labelbox_parse(root):
+  from tfds_builders.labelbox import parse  # pylint: disable=g-import-not-at-top
+  return parse.parse_export(root, dl_manager=None)
+
+
+_OBJECT = st.fixed_dictionaries({
+    'name': st.sampled_from(['car', '', None, 3]),
+    'bounding_box': _JSON,
+}, optional={'polygon': _JSON, 'point': _JSON, 'line': _JSON,
+             'mask': _JSON, 'annotation_kind': _JSON})
+
+
+@FUZZ
+@given(objects=st.lists(_OBJECT, max_size=3),
+       attributes=_JSON, data_row=_JSON)
+def test_ndjson_mutated_rows(objects, attributes, data_row):
+  good = {'data_row': {'id': 'a', 'global_key': 'a.jpg'},
+          'media_attributes': {'width': 40, 'height': 30},
+          'projects': {'p': {'labels': [{'annotations': {
+              'objects': objects}}]}}}
+  odd = {'data_row': data_row, 'media_attributes': attributes,
+         'projects': {'p': {'labels': [{'annotations': {
+             'objects': objects}}]}}}
+  lines = '\n'.join(json.dumps(r) for r in (good, odd)).encode()
+  parse_and_encode({'images/a.jpg': JPEG, 'export.ndjson': lines},
+                   _labelbox_parse)
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_ndjson_arbitrary_bytes(data):
+  parse_and_encode({'images/a.jpg': JPEG, 'export.ndjson': data},
+                   _labelbox_parse)

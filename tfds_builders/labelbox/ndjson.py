@@ -30,12 +30,16 @@ _FIX_LINE = ('Re-download the export: every line must be one JSON object, and'
 
 def read_lines(path: pathlib.Path, file: str, read: rows.ReadRows) -> None:
   """Reads an .ndjson file; a broken line is an error naming the line."""
-  with path.open(encoding='utf-8-sig') as lines:
-    for line_no, line in enumerate(lines, 1):
-      if not line.strip():
+  with path.open('rb') as lines:
+    for line_no, raw in enumerate(lines, 1):
+      if not raw.strip():
         continue
       try:
-        row = json.loads(line)
+        row = json.loads(raw.decode('utf-8-sig' if line_no == 1 else 'utf-8'))
+      except UnicodeDecodeError as e:
+        raise ExportError(f'not UTF-8 text ({e.reason} at byte {e.start + 1}'
+                          ').', file=file, item=f'line {line_no}',
+                          fix=_FIX_LINE) from None
       except json.JSONDecodeError as e:
         raise ExportError(f'not valid JSON ({e.msg} at character'
                           f' {e.pos + 1}).', file=file,
