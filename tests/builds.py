@@ -8,10 +8,12 @@ import tensorflow_datasets as tfds
 import tfds_builders  # pylint: disable=unused-import  (registers builders)
 
 
-def build(name: str, manual_dir, data_dir, **download_kwargs):
+def build(name: str, manual_dir, data_dir, file_format=None,
+          **download_kwargs):
   """Builds `name` (e.g. 'voc_export/boxes') and returns the builder."""
   builder = tfds.builder(name, data_dir=str(data_dir))
   builder.download_and_prepare(
+      file_format=file_format,
       download_config=tfds.download.DownloadConfig(
           manual_dir=str(manual_dir), **download_kwargs))
   return builder
