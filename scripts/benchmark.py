@@ -284,6 +284,18 @@ def markdown(results: dict) -> str:
           f'{ratio(plain, loop):.2f}x', f'{beam:.1f}' if beam else '-',
           f'{ratio(beam, plain):.2f}x' if beam else '-',
           f'{default:.1f}' if default else '-']))
+  ordered = sorted(sizes, key=int)
+  if len(ordered) > 1:
+    small, large = ordered[0], ordered[-1]
+    lines += ['', f'Marginal throughput between N={small} and N={large}'
+              ' (extra images / extra seconds), which leaves out fixed costs'
+              ' such as starting Beam workers:', '',
+              _row(['contender', 'images/s']), _row(['---'] * 2)]
+    for key in sizes[small]:
+      if key in sizes[large] and isinstance(sizes[large][key], dict):
+        a, b = sizes[small][key], sizes[large][key]
+        lines.append(_row([key.replace('_', ' '), '{:.1f}'.format(ratio(
+            b['images'] - a['images'], b['seconds'] - a['seconds']))]))
   reads = results['reads']
   bound = reads['decode_only']['images_per_s']
   lines += ['', '### Read throughput (images/s)', '',
