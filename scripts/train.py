@@ -55,8 +55,7 @@ _WIDTH = flags.DEFINE_integer(
     'width', None, 'Channels: unet first level (default 16, doubled per'
     ' level), fcn3 layers (32), centernet neck and heads (64).')
 _IMAGE_SIZE = flags.DEFINE_integer(
-    'image_size', None, 'Square model input (default: 128 for segmentation,'
-    ' 256 for detection); a multiple of 32.')
+    'image_size', None, 'Square model input, a multiple of 32 (default 128).')
 _BATCH_SIZE = flags.DEFINE_integer('batch_size', 16, 'Batch size.')
 _EPOCHS = flags.DEFINE_integer('epochs', None, 'Epochs (default: 20 for'
                                ' segmentation, 40 for detection).')
@@ -89,7 +88,7 @@ _OUTPUT_DIR = flags.DEFINE_string('output_dir', None, 'Where results go.')
 
 _DEFAULTS = {  # task: (model, image_size, epochs, learning_rate)
     'segmentation': ('unet', 128, 20, 3e-3),
-    'detection': ('centernet', 256, 40, 2e-3),
+    'detection': ('centernet', 128, 40, 2e-3),
 }
 
 
@@ -212,7 +211,8 @@ def draw_predictions(model, eval_ds, class_names, segmenting, path):
   pictures = images.numpy().astype(np.uint8)
   if segmenting:
     predicted = np.argmax(model.predict_on_batch(images), axis=-1)
-    visualize.segmentation_grid(pictures, truth.numpy(), predicted, path)
+    visualize.segmentation_grid(pictures, truth.numpy(), predicted,
+                                class_names, path)
     return
   true_boxes = [
       metrics.ImageBoxes(boxes[labels >= 0], labels[labels >= 0])

@@ -265,6 +265,29 @@ def test_models_output_float32_probabilities_under_mixed_precision():
     keras.mixed_precision.set_global_policy('float32')
 
 
+def test_bfloat16_xla_train_step_compiles():
+  """The GPU default (bfloat16 + XLA), on the CPU: every op must lower."""
+  images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3))
+  targets = detection.encode_targets(tf.constant([[0.2, 0.2, 0.8, 0.6]]),
+                                     tf.constant([0]), 16, 1)
+  cases = [
+      (lambda: models.unet(64, 2), models.segmentation_loss(),
+       np.zeros((2, 64, 64, 1), np.uint8)),
+      (lambda: detection.detector(64, 1), detection.LOSSES,
+       {k: np.stack([v.numpy()] * 2) for k, v in targets.items()}),
+  ]
+  try:
+    keras.mixed_precision.set_global_policy('mixed_bfloat16')
+    for build_model, loss, truth in cases:
+      model = build_model()
+      assert model.layers[-1].compute_dtype == 'float32'
+      assert model.get_layer(index=2).compute_dtype == 'bfloat16'
+      model.compile(optimizer='adam', loss=loss, jit_compile=True)
+      assert np.all(np.isfinite(model.train_on_batch(images, truth)))
+  finally:
+    keras.mixed_precision.set_global_policy('float32')
+
+
 # Detection.
 
 def _coco(truth_boxes, found_boxes, scores):

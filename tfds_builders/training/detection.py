@@ -145,7 +145,7 @@ def _merge_top_down(features: list, width: int):
   """FPN-style: upsample the coarsest map and add each finer one."""
   x = _conv(features[-1], width, kernel=1)
   for finer in reversed(features[:-1]):
-    x = layers.UpSampling2D(2, interpolation='bilinear')(x)
+    x = layers.UpSampling2D(2)(x)  # nearest, as FPN (and XLA-safe in bf16)
     x = layers.add([x, _conv(finer, width, kernel=1)])
     x = _conv(x, width, separable=True)
   return x

@@ -62,7 +62,8 @@ def _upscaled(image: np.ndarray) -> Image.Image:
 
 def grid(pairs: list[tuple[Image.Image, Image.Image]],
          path: str | pathlib.Path,
-         titles: tuple[str, str] = ('ground truth', 'prediction')) -> None:
+         titles: tuple[str, str] = ('ground truth', 'prediction'),
+         legend: list[tuple[str, tuple[int, int, int]]] = ()) -> None:
   """Writes rows of (left, right) pictures under a header line."""
   width, height = pairs[0][0].size
   sheet = Image.new('RGB', (2 * width, _HEADER + height * len(pairs)),
@@ -70,6 +71,12 @@ def grid(pairs: list[tuple[Image.Image, Image.Image]],
   draw = ImageDraw.Draw(sheet)
   for column, title in enumerate(titles):
     draw.text((column * width + 4, 3), title, fill='black')
+  x = width + 8 + draw.textlength(titles[1])
+  for name, fill in legend:  # as many class colours as fit
+    if x + draw.textlength(name) > 2 * width:
+      break
+    draw.text((x + 6, 3), name, fill=fill)
+    x += 6 + draw.textlength(name)
   for row, pictures in enumerate(pairs):
     for column, picture in enumerate(pictures):
       sheet.paste(picture.resize((width, height)),
@@ -77,11 +84,15 @@ def grid(pairs: list[tuple[Image.Image, Image.Image]],
   sheet.save(path)
 
 
-def segmentation_grid(images, true_masks, predicted_masks, path) -> None:
+def segmentation_grid(images, true_masks, predicted_masks,
+                      class_names: list[str], path) -> None:
+  """`class_names` as in the mask: class_names[0] is the background."""
+  legend = [(name, colour(i)) for i, name in enumerate(class_names[1:])]
   grid([(_upscaled(overlay_mask(image, truth)),
          _upscaled(overlay_mask(image, predicted)))
         for image, truth, predicted in zip(images, true_masks,
-                                           predicted_masks)], path)
+                                           predicted_masks)], path,
+       legend=legend + [('void', _VOID)])
 
 
 def detection_grid(images, truth: list[ImageBoxes],
