@@ -21,16 +21,9 @@ import numpy as np
 from PIL import Image
 
 import make_sample_export
+from make_dummy_data import jpeg
 
 PROJECT = 'cprojectfixture0000000000'
-
-
-def jpeg(width: int, height: int, seed: int) -> bytes:
-  rng = np.random.default_rng(seed)
-  pixels = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-  buffer = io.BytesIO()
-  Image.fromarray(pixels).save(buffer, format='JPEG', quality=70)
-  return buffer.getvalue()
 
 
 def png(array: np.ndarray, mode: str | None = None) -> bytes:
@@ -101,7 +94,7 @@ def make_ndjson(out: pathlib.Path) -> None:
   write(out / 'images' / 'g.jpg', jpeg(40, 30, 7))
   write(out / 'masks' / 'fmaska.png', png(mask))
   write(out / 'masks' / 'ccompositea.png', png(composite))
-  composite_url = (f'https://api.labelbox.com/api/v1/tasks/t/masks/'
+  composite_url = ('https://api.labelbox.com/api/v1/tasks/t/masks/'
                    'ccompositea/index/1')
   rows = [
       # Every geometry; media_attributes says 400x300 (the image is 40x30);

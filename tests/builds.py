@@ -2,6 +2,8 @@
 
 import json
 import pathlib
+import subprocess
+import sys
 
 import tensorflow_datasets as tfds
 
@@ -29,3 +31,17 @@ def examples(builder, split: str, **as_dataset_kwargs) -> list[dict]:
   ds = builder.as_dataset(split=split, shuffle_files=False,
                           **as_dataset_kwargs)
   return list(tfds.as_numpy(ds))
+
+
+TFDS_CLI = str(pathlib.Path(sys.executable).parent / 'tfds')
+
+
+def tfds_build(name: str, manual_dir, data_dir, *extra, check=True):
+  """Runs the real `tfds build` command line; asserts it succeeded."""
+  result = subprocess.run(
+      [TFDS_CLI, 'build', name, '--imports', 'tfds_builders', '--manual_dir',
+       str(manual_dir), '--data_dir', str(data_dir), *extra],
+      capture_output=True, text=True, timeout=600, check=False)
+  if check:
+    assert result.returncode == 0, result.stderr[-4000:]
+  return result

@@ -3,8 +3,6 @@ and the real COCO val2017 sample."""
 
 import json
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 from pycocotools import mask as coco_mask
@@ -14,7 +12,7 @@ import tensorflow_datasets as tfds
 from tfds_builders.coco import CocoConfig, CocoExport, parse
 from tfds_builders.core import report
 from tfds_builders.core.errors import ExportError
-from tests.builds import build, examples, read_report
+from tests.builds import build, examples, read_report, tfds_build
 from tests.paths import DUMMY_DATA, shared_export
 
 COCO = DUMMY_DATA / 'coco'
@@ -296,13 +294,7 @@ def test_rle_of_another_size_is_an_error_naming_the_annotation(tmp_path):
 def test_real_coco_sample_matches_the_json(tmp_path):
   export = shared_export('coco_val2017_sample')
   data_dir = tmp_path / 'tfds'
-  tfds_cli = pathlib.Path(sys.executable).parent / 'tfds'
-  result = subprocess.run(
-      [str(tfds_cli), 'build', 'coco_export', '--imports', 'tfds_builders',
-       '--manual_dir', str(export), '--data_dir', str(data_dir),
-       '--config', 'default'],
-      capture_output=True, text=True, timeout=300, check=False)
-  assert result.returncode == 0, result.stderr[-3000:]
+  tfds_build('coco_export', export, data_dir, '--config', 'default')
   builder = tfds.builder('coco_export/default', data_dir=str(data_dir))
   got = _by_id(builder)
   coco = json.loads((export / 'instances.json').read_text())

@@ -2,14 +2,13 @@
 
 import hashlib
 import json
-import pathlib
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
 
-from tests.builds import build, examples, read_report
+from tests.builds import build, examples, read_report, tfds_build
 from tests.paths import DUMMY_DATA, PROJECT
 
 sys.path.insert(0, str(PROJECT / 'scripts'))
@@ -77,13 +76,7 @@ def test_tfds_build_labelbox_cars_on_the_sample(tmp_path):
        '--num_images', '20', '--seed', '0'],
       capture_output=True, text=True, timeout=120, check=True)
   cars = int(made.stdout.split(' with ')[1].split()[0])
-  tfds_cli = pathlib.Path(sys.executable).parent / 'tfds'
-  result = subprocess.run(
-      [str(tfds_cli), 'build', 'labelbox_cars', '--imports', 'tfds_builders',
-       '--manual_dir', str(sample), '--data_dir', str(data_dir),
-       '--config', 'default'],
-      capture_output=True, text=True, timeout=300, check=False)
-  assert result.returncode == 0, result.stderr[-3000:]
+  result = tfds_build('labelbox_cars', sample, data_dir, '--config', 'default')
   assert (f'export: 20 images, {cars} objects; skipped 0 images, 0 objects;'
           ' nothing lost: True') in result.stdout
   loaded = subprocess.run([sys.executable, '-c', textwrap.dedent(f"""

@@ -11,24 +11,13 @@ import time
 import pytest
 import tensorflow_datasets as tfds
 
-from tests.builds import build
+from tests.builds import build, tfds_build
 from tests.paths import DUMMY_DATA
 
-TFDS_CLI = str(pathlib.Path(sys.executable).parent / 'tfds')
 BEAM_OPTIONS = ('runner=DirectRunner,direct_running_mode=multi_processing,'
                 'direct_num_workers=2')
 # Fields TFDS stamps at build time; everything else must be identical.
 _TIME_FIELDS = ('releaseDate', 'downloadSize', 'moduleName')
-
-
-def tfds_build(name, manual_dir, data_dir, *extra, check=True):
-  result = subprocess.run(
-      [TFDS_CLI, 'build', name, '--imports', 'tfds_builders', '--manual_dir',
-       str(manual_dir), '--data_dir', str(data_dir), *extra],
-      capture_output=True, text=True, timeout=600, check=False)
-  if check:
-    assert result.returncode == 0, result.stderr[-4000:]
-  return result
 
 
 def shard_bytes(version_dir: pathlib.Path) -> dict[str, bytes]:

@@ -1,6 +1,5 @@
 """voc_export content: masks, boxes, the report, the CLI, sharing the build."""
 
-import pathlib
 import subprocess
 import sys
 import textwrap
@@ -11,7 +10,7 @@ from PIL import Image
 import pytest
 import tensorflow_datasets as tfds
 
-from tests.builds import build, examples, read_report
+from tests.builds import build, examples, read_report, tfds_build
 from tests.paths import DUMMY_DATA, shared_export
 
 VOCDEVKIT = DUMMY_DATA / 'voc' / 'vocdevkit'
@@ -127,13 +126,7 @@ def test_raccoon_boxes_equal_the_xml(tmp_path):
 
 def test_tfds_build_command_line_and_loading_elsewhere(tmp_path):
   data_dir = tmp_path / 'tfds'
-  tfds_cli = pathlib.Path(sys.executable).parent / 'tfds'
-  result = subprocess.run(
-      [str(tfds_cli), 'build', 'voc_export', '--imports', 'tfds_builders',
-       '--manual_dir', str(VOCDEVKIT), '--data_dir', str(data_dir),
-       '--config', 'default'],
-      capture_output=True, text=True, timeout=300, check=False)
-  assert result.returncode == 0, result.stderr[-3000:]
+  result = tfds_build('voc_export', VOCDEVKIT, data_dir, '--config', 'default')
   assert 'train: 2 images, 4 objects (cat=2, dog=2)' in result.stdout
   built = data_dir / 'voc_export' / 'default' / '1.0.0'
   assert (built / 'build_report.json').is_file()
