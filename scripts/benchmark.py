@@ -14,6 +14,7 @@ Writes synthetic VOC and COCO exports of N photo-like 640x480 JPEGs
 
   python scripts/benchmark.py [--sizes 2000,10000] [--seed 0]
       [--work_dir DIR] [--skip_beam] [--skip_default_config] [--skip_coco]
+      [--skip_stages]
       [--build_rounds 1] [--read_rounds 2] [--read_epochs 3]
       [--write_markdown docs/BENCHMARKS.md]
       [--json docs/benchmark_results.json]
@@ -71,7 +72,8 @@ def run_task(task: str, **flags) -> dict:
     data = json.loads(result.read_text())
   data['process_seconds'] = time.perf_counter() - start
   data['images_per_s'] = data['images'] / data['seconds']
-  label = f'{task} {flags.get("name", "")}{" beam" if flags.get("beam") else ""}'
+  label = ' '.join(str(part) for part in (
+      task, flags.get('name'), 'beam' if flags.get('beam') else None) if part)
   print(f'  {label.strip()}: {data["images"]} images in {data["seconds"]:.1f}'
         f' s = {data["images_per_s"]:.1f} images/s, peak RSS'
         f' {data["peak_rss_mb"]:.0f} MB', flush=True)
@@ -119,14 +121,16 @@ def measure_size(size: int, exports: dict, work: pathlib.Path, args) -> dict:
         run_task, f'loop_{fmt}', manual_dir=export,
         output=work / f'loop_{fmt}_{size}.tfrecord')
     contenders[f'{fmt}_boxes_plain'] = functools.partial(
-        build, f'{fmt}_export/boxes', export, work / f'{fmt}_boxes_plain_{size}')
+        build, f'{fmt}_export/boxes', export,
+        work / f'{fmt}_boxes_plain_{size}')
     if not args.skip_beam:
       contenders[f'{fmt}_boxes_beam'] = functools.partial(
           build, f'{fmt}_export/boxes', export,
           work / f'{fmt}_boxes_beam_{size}', beam=True)
   if not args.skip_default_config:
     contenders['voc_default_plain'] = functools.partial(
-        build, 'voc_export/default', exports['voc'], work / f'voc_default_{size}')
+        build, 'voc_export/default', exports['voc'],
+        work / f'voc_default_{size}')
   results = best_of(args.build_rounds, contenders)
   results['source_image_bytes'] = bench_export.image_bytes(exports['voc'])
   return results
@@ -145,6 +149,53 @@ def measure_reads(size: int, exports: dict, version_dir: str, args) -> dict:
                                        epochs=args.read_epochs)})
   results['size'] = size
   return results
+
+
+def measure_stages(exports: dict, work: pathlib.Path, args) -> dict:
+  return {fmt: run_task('build_stages', name=f'{fmt}_export/boxes',
+                        manual_dir=exports[fmt],
+                        data_dir=work / f'stages_{fmt}')
+          for fmt in formats(args)}
+
+
+STAGE_ROWS = (
+    ('parse the export', 'parse the export'),
+    ('encode_record, all of it',
+     'per-image encode (`encode_record`), of which:'),
+    ('read image, check header', '- read image, check its header (Pillow)'),
+    ('objects: boxes, polygon masks', '- objects: boxes, polygon rasterising'),
+    ('segmentation_mask: paint', '- `segmentation_mask`: paint'),
+    ('segmentation_mask: PNG encode', '- `segmentation_mask`: PNG encode'),
+    ('TFDS: encode features, serialize', 'TFDS: encode features, serialize'),
+    ('TFDS: shuffle, write shards', 'TFDS: shuffle, write shards'),
+    ('source manifest', 'source manifest (sha256 of annotation files)'))
+_TOP_LEVEL = ('parse the export', 'encode_record, all of it',
+              'TFDS: encode features, serialize', 'TFDS: shuffle, write shards',
+              'source manifest')
+
+
+def stage_table(results: dict) -> list[str]:
+  stages = results['stages']
+  fmts = list(stages)
+  size = str(results['stages_size'])
+
+  def ms(seconds, fmt):
+    return f'{seconds / stages[fmt]["images"] * 1e3:.2f}'
+
+  lines = [_row(['stage (ms per image)'] + [f'{f}_export/boxes' for f in fmts]),
+           _row(['---'] * (len(fmts) + 1))]
+  for key, label in STAGE_ROWS:
+    lines.append(_row([label] + [ms(stages[f]['stage_seconds'].get(key, 0), f)
+                                 for f in fmts]))
+  other = {f: stages[f]['seconds'] - sum(stages[f]['stage_seconds'].get(k, 0)
+                                         for k in _TOP_LEVEL) for f in fmts}
+  lines.append(_row(['everything else (TFDS set-up, report, metadata)'] +
+                    [ms(other[f], f) for f in fmts]))
+  lines.append(_row(['**whole build**'] + [ms(stages[f]['seconds'], f)
+                                           for f in fmts]))
+  lines.append(_row(['hand-written loop, same export, whole run'] + [
+      ms(results['sizes'][size][f'{f}_loop']['seconds'], f) for f in fmts]))
+  return lines
 
 
 # Machine, versions, load.
@@ -302,15 +353,19 @@ def markdown(results: dict) -> str:
             f'N={reads["size"]} images, decode JPEG + resize to 512x512 +'
             ' batch 32 + prefetch, `map(num_parallel_calls=AUTOTUNE)`. Each'
             f' pipeline ran in {settings["read_rounds"]} fresh processes'
-            ' (interleaved with the others), each one warm-up epoch then'
+            ' (interleaved with the others), each reading the repeated'
+            ' dataset through one iterator: a warm-up epoch, then'
             f' {settings["read_epochs"]} timed epochs; the fastest epoch is'
             ' shown (the others measured the load).', '',
             _row(['pipeline', 'images/s', 'vs decode-only bound']),
             _row(['---'] * 3)]
   for key, label in (
-      ('shards', 'voc_export/boxes shards, `SkipDecoding()` + `tf.io.decode_jpeg`'),
-      ('decode_only', 'decode-only bound: same bytes in memory, `from_tensor_slices`'),
-      ('loose_files', 'loose files, XML parsed every epoch (`from_generator`)')):
+      ('shards', 'voc_export/boxes shards, `SkipDecoding()` +'
+                 ' `tf.io.decode_jpeg`'),
+      ('decode_only', 'decode-only bound: same bytes in memory,'
+                      ' `from_tensor_slices`'),
+      ('loose_files', 'loose files, XML parsed every epoch'
+                      ' (`from_generator`)')):
     value = reads[key]['images_per_s']
     lines.append(_row([label, f'{value:.1f}', f'{ratio(value, bound):.2f}x']))
   lines += ['', '### Memory and disk', '',
@@ -335,6 +390,12 @@ def markdown(results: dict) -> str:
                          f'{ratio(b["shard_bytes"], source):.3f}x']))
     lines.append(_row([size, 'source JPEGs', '', '', f'{source / 1e6:.1f}',
                        '1.000x']))
+  if results.get('stages'):
+    lines += ['', '### Where a plain build spends its time', '',
+              f'N={results["stages_size"]}, one more plain build with a timer'
+              ' around each stage (`bench_tasks.py build_stages`); indented'
+              ' rows are part of the row above them.', '']
+    lines += stage_table(results)
   lines += ['', '### Goals', '', _row(['goal', 'measured', 'target', 'met']),
             _row(['---'] * 4)]
   for g in results['goals']:
@@ -370,6 +431,8 @@ def main(argv=None):
                       ' temporary folder, deleted afterwards.')
   parser.add_argument('--skip_beam', action='store_true')
   parser.add_argument('--skip_default_config', action='store_true')
+  parser.add_argument('--skip_stages', action='store_true',
+                      help='no per-stage timing of the plain builds')
   parser.add_argument('--skip_coco', action='store_true',
                       help='VOC only (the quick test uses this)')
   parser.add_argument('--build_rounds', type=int, default=1,
@@ -407,6 +470,10 @@ def main(argv=None):
         read_size, exports[read_size],
         results['sizes'][str(read_size)]['voc_boxes_plain']['version_dir'],
         args)
+    if not args.skip_stages:
+      print(f'stages, N={read_size}', flush=True)
+      results['stages_size'] = read_size
+      results['stages'] = measure_stages(exports[read_size], work, args)
   finally:
     if not args.work_dir:
       shutil.rmtree(work, ignore_errors=True)

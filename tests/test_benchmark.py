@@ -44,11 +44,15 @@ def test_measures_every_contender(run):
   assert size['source_image_bytes'] < build['shard_bytes'] < (
       1.2 * size['source_image_bytes'])
   for pipeline in ('shards', 'decode_only', 'loose_files'):
-    assert results['reads'][pipeline]['images'] == SIZE
+    assert results['reads'][pipeline]['images'] == 32  # one batch at least
     assert results['reads'][pipeline]['images_per_s'] > 0
   goals = {g['goal'] for g in results['goals']}
   assert any('hand-written loop' in g for g in goals)
   assert any('decode-only bound' in g for g in goals)
+  stages = results['stages']['voc']
+  assert stages['images'] == SIZE
+  assert 0 < stages['stage_seconds']['segmentation_mask: PNG encode'] < (
+      stages['stage_seconds']['encode_record, all of it'] < stages['seconds'])
   assert results['machine']['cores'] >= 1
 
 
@@ -58,6 +62,7 @@ def test_markdown_replaces_only_its_section(run):
   assert text.endswith('<!-- build-read:end -->\n\n## After\n')
   assert '\nold\n' not in text and text.count('build-read:start') == 1
   assert '| N | export | hand-written loop |' in text
+  assert '| **whole build** |' in text
   assert f'--sizes {SIZE}' in text
 
 
