@@ -1,7 +1,6 @@
 """scripts/benchmark.py at a tiny size, so the benchmark does not rot."""
 
 import json
-import pathlib
 import subprocess
 import sys
 
@@ -74,7 +73,8 @@ def test_export_is_photo_like_and_the_baseline_keeps_its_boxes(run):
   finally:
     sys.path.remove(str(SCRIPTS))
   work = run / 'work'
-  sizes = [p.stat().st_size for p in (work / f'voc_{SIZE}' / 'images').iterdir()]
+  sizes = [p.stat().st_size
+           for p in (work / f'voc_{SIZE}' / 'images').iterdir()]
   assert len(sizes) == SIZE and 50_000 < min(sizes) and max(sizes) < 160_000
   # Same seed, same bytes; image i does not depend on the export size.
   tiles = bench_export.texture_tiles(0)
