@@ -46,7 +46,10 @@ def load_builder(dataset: str | None = None, data_dir: str | None = None,
   try:
     builder = tfds.builder(dataset, data_dir=data_dir)
   except tfds.core.registered.DatasetNotFoundError as e:
-    raise DataError(f'unknown dataset {dataset!r}: {e}') from None
+    first_line = str(e).splitlines()[0]  # the rest lists all of TFDS
+    raise DataError(f'{first_line} Give a tfds_builders dataset (voc_export,'
+                    ' coco_export, labelbox_export, tfod_export,'
+                    ' labelbox_cars) or --dataset_dir.') from None
   if not builder.is_prepared():
     raise DataError(
         f'{dataset} is not built in {builder.data_dir}. Build it first:'
