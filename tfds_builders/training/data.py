@@ -42,7 +42,8 @@ def load_builder(dataset: str | None = None, data_dir: str | None = None,
     return tfds.builder_from_directory(str(_info_dir(dataset_dir)))
   if not dataset:
     raise DataError('give --dataset NAME or --dataset_dir PATH.')
-  import tfds_builders  # pylint: disable=g-import-not-at-top,unused-import,redefined-outer-name
+  # Registers the builders; a --dataset_dir needs none of them.
+  import tfds_builders  # pylint: disable=g-import-not-at-top,unused-import
   try:
     builder = tfds.builder(dataset, data_dir=data_dir)
   except tfds.core.registered.DatasetNotFoundError as e:

@@ -300,12 +300,12 @@ def evaluate(model: keras.Model, dataset, class_names: list[str]) -> dict:
   """COCO box metrics of `model` on an `evaluation_pair` dataset."""
   truth, found = [], []
   for images, batch in dataset:
+    batch = {key: value.numpy() for key, value in batch.items()}
     for i, predicted in enumerate(predict(model, images)):
-      count = int(tf.reduce_sum(tf.cast(batch['labels'][i] >= 0, tf.int32)))
-      height, width = batch['size'][i].numpy()
+      real = batch['labels'][i] >= 0  # padding rows are PAD_LABEL
+      height, width = (int(side) for side in batch['size'][i])
       truth.append(metrics.ImageBoxes(
-          batch['boxes'][i, :count].numpy(), batch['labels'][i, :count].numpy(),
-          is_crowd=batch['is_crowd'][i, :count].numpy(), height=int(height),
-          width=int(width)))
-      found.append(predicted._replace(height=int(height), width=int(width)))
+          batch['boxes'][i][real], batch['labels'][i][real],
+          is_crowd=batch['is_crowd'][i][real], height=height, width=width))
+      found.append(predicted._replace(height=height, width=width))
   return metrics.coco_metrics(truth, found, class_names)

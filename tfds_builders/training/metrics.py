@@ -142,7 +142,8 @@ class Throughput(keras.callbacks.Callback):
   def images_per_second(self) -> float:
     timed = self.epochs[1:] or self.epochs
     seconds = sum(s for _, s in timed)
-    return sum(n for n, _ in timed) * self.batch_size / seconds if seconds else 0.0
+    images = sum(n for n, _ in timed) * self.batch_size
+    return images / seconds if seconds else 0.0
 
   @property
   def seconds(self) -> float:
