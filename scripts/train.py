@@ -14,8 +14,9 @@ predictions.png (evaluation images, ground truth beside prediction).
 Segmentation: `unet` or `fcn3`, cross-entropy ignoring void (255) pixels,
 evaluated with mean IoU, per-class IoU and pixel accuracy. Detection: a
 CenterNet-style detector (tfds_builders/training/detection.py), evaluated
-with COCO AP, AP50 and AP75. On a GPU, `--mixed_precision auto` picks
-bfloat16 (compute capability >= 8.0) or float16, and XLA is on by default.
+with COCO AP, AP50 and AP75. On a GPU (`pip install .[gpu]`),
+`--mixed_precision auto` picks bfloat16 (compute capability >= 8.0) or float16
+with loss scaling, and XLA is on by default.
 """
 
 import json
@@ -197,6 +198,8 @@ def main(argv):
       'train_seconds': round(throughput.seconds, 2),
       'train_images_per_s': round(throughput.images_per_second, 2),
       'final_loss': float(history.history['loss'][-1]),
+      'history': {key: [round(float(v), 5) for v in values]
+                  for key, values in history.history.items()},
       'metrics': results,
   }
   (output_dir / 'metrics.json').write_text(json.dumps(summary, indent=2))

@@ -47,7 +47,8 @@ def runs(data_dir, tmp_path_factory):
   built = data_dir / 'voc_export' / 'default' / '1.0.0'
   commands = {
       'unet': ['--dataset', 'voc_export/default:1.0.0', '--data_dir',
-               str(data_dir), '--task', 'segmentation'],
+               str(data_dir), '--task', 'segmentation', '--validation_freq',
+               '1'],
       'fcn3': ['--dataset_dir', str(data_dir), '--model', 'fcn3',
                '--eval_split', 'train[:1]'],
       'centernet': ['--dataset_dir', str(built), '--task', 'detection',
@@ -83,6 +84,8 @@ def test_script_trains_segmentation(runs, name):
   assert 0 <= result['mean_iou'] <= 1 and 0 <= result['pixel_accuracy'] <= 1
   assert set(result['per_class_iou']) == {'background', 'cat', 'dog'}
   assert result['pixels'] > 0
+  assert len(summary['history']['loss']) == 2
+  assert ('val_mean_iou' in summary['history']) == (name == 'unet')
   _check_outputs(runs[name])
 
 
@@ -184,6 +187,20 @@ def test_flip_moves_boxes_image_and_mask():
         flipped['boxes'], [[0.1, 0.4, 0.5, 0.8], [0, 0.75, 1, 1]], atol=1e-7)
     assert flipped['image'][0, 9, 0] == 200 and flipped['image'][0, 0, 0] == 0
     assert flipped['mask'][0, 9, 0] == 200
+
+
+def test_random_flip_either_flips_or_keeps():
+  features = {'image': np.arange(6, dtype=np.uint8).reshape(1, 2, 3),
+              'boxes': np.array([[0, 0, 1, 0.5]], np.float32)}
+  mapped = tf.data.Dataset.from_tensors(features).repeat(40).map(
+      data.random_flip)
+  flips = [int(f['boxes'][0, 1] == 0.5) for f in mapped]
+  assert 0 < sum(flips) < 40
+  for flipped in (data.random_flip(features) for _ in range(10)):
+    kept = flipped['boxes'][0, 1] == 0
+    np.testing.assert_array_equal(
+        flipped['image'], features['image'] if kept
+        else features['image'][:, ::-1])
 
 
 def test_pad_objects_gives_fixed_shapes():
