@@ -149,9 +149,17 @@ def main(argv):
     loss, fit_metrics = models.segmentation_loss(), [
         metrics.mean_iou_metric(len(class_names))]
   else:
-    model = detection.detector(
-        image_size, len(class_names), _BACKBONE.value,
-        None if _WEIGHTS.value == 'none' else _WEIGHTS.value, **width)
+    weights = None if _WEIGHTS.value == 'none' else _WEIGHTS.value
+    try:
+      model = detection.detector(image_size, len(class_names),
+                                 _BACKBONE.value, weights, **width)
+    except Exception as e:  # pylint: disable=broad-except  (Keras raises it)
+      if not weights or 'URL fetch failure' not in str(e):
+        raise
+      raise app.UsageError(
+          f'could not download the {weights} weights of {_BACKBONE.value}'
+          f' ({e}). Run once online (Keras keeps them in ~/.keras/models) or'
+          ' use --weights none.') from None
     loss, fit_metrics = detection.LOSSES, None
   warmup = max(1, min(steps * epochs // 10, 200))
   schedule = keras.optimizers.schedules.CosineDecay(
