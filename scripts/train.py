@@ -13,7 +13,7 @@ predictions.png (evaluation images, ground truth beside prediction).
 
 Segmentation: `unet` or `fcn3`, cross-entropy ignoring void (255) pixels,
 evaluated with mean IoU, per-class IoU and pixel accuracy. Detection: a
-CenterNet-style detector (tfds_builders/training/detection.py), evaluated
+CenterNet-style detector (scripts/trainlib/detection.py), evaluated
 with COCO AP, AP50 and AP75. On a GPU (`pip install .[gpu]`),
 `--mixed_precision auto` picks bfloat16 (compute capability >= 8.0) or float16
 with loss scaling, and XLA is on by default.
@@ -30,12 +30,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfds_builders.training import data
-from tfds_builders.training import detection
-from tfds_builders.training import metrics
-from tfds_builders.training import models
-from tfds_builders.training import precision
-from tfds_builders.training import visualize
+from trainlib import data
+from trainlib import detection
+from trainlib import metrics
+from trainlib import models
+from trainlib import precision
+from trainlib import visualize
 
 _DATASET = flags.DEFINE_string(
     'dataset', None, 'name, name/config or name:version of a built dataset.')

@@ -1,4 +1,4 @@
-"""scripts/train.py and tfds_builders.training on the dummy VOC build.
+"""scripts/train.py and scripts/trainlib on the dummy VOC build.
 
 The script runs for real (subprocesses, one per task/model, in parallel);
 the pieces are checked on hand-made cases with hand-computed answers.
@@ -17,11 +17,13 @@ import tensorflow as tf
 
 from tests.builds import build
 from tests.paths import DUMMY_DATA, PROJECT
-from tfds_builders.training import data
-from tfds_builders.training import detection
-from tfds_builders.training import metrics
-from tfds_builders.training import models
-from tfds_builders.training import precision
+
+sys.path.insert(0, str(PROJECT / 'scripts'))
+from trainlib import data  # pylint: disable=g-import-not-at-top,wrong-import-position
+from trainlib import detection
+from trainlib import metrics
+from trainlib import models
+from trainlib import precision
 
 SCRIPT = PROJECT / 'scripts' / 'train.py'
 QUICK = ['--image_size', '64', '--batch_size', '2', '--epochs', '2',
@@ -108,6 +110,24 @@ def _check_outputs(output_dir: pathlib.Path):
   png = (output_dir / 'predictions.png').read_bytes()
   assert png.startswith(b'\x89PNG\r\n\x1a\n')
   assert list((output_dir / 'logs' / 'train').glob('events.out.tfevents.*'))
+
+
+def test_dataset_dir_needs_no_builder_code(data_dir):
+  """A built folder is read without importing tfds_builders at all."""
+  built = data_dir / 'voc_export' / 'default' / '1.0.0'
+  script = (
+      'import sys\n'
+      f'sys.path.insert(0, {str(PROJECT / "scripts")!r})\n'
+      'import train  # the script module, flags and all\n'
+      'from trainlib import data\n'
+      f'builder = data.load_builder(dataset_dir={str(built)!r})\n'
+      'print(builder.info.features["objects"]["label"].names,'
+      ' "tfds_builders" in sys.modules)\n')
+  result = subprocess.run([sys.executable, '-c', script], capture_output=True,
+                          text=True, timeout=300, check=False,
+                          cwd=built.parent)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.strip().splitlines()[-1] == "['cat', 'dog'] False"
 
 
 def test_script_explains_a_missing_eval_split(data_dir, tmp_path):

@@ -22,7 +22,7 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from tfds_builders.training.data import IGNORE
+from trainlib.data import IGNORE
 
 
 # Segmentation.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from tfds_builders.training.data import IGNORE
+from trainlib.data import IGNORE
 
 # Moving statistics follow the last ~10 steps: with Keras' 0.99 they still lag
 # the weights after a few hundred steps of a short CPU run, and inference

@@ -7,8 +7,8 @@ import pathlib
 import numpy as np
 from PIL import Image, ImageDraw
 
-from tfds_builders.training.data import IGNORE
-from tfds_builders.training.metrics import ImageBoxes
+from trainlib.data import IGNORE
+from trainlib.metrics import ImageBoxes
 
 _COLOURS = np.array([
     (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200),

@@ -29,9 +29,9 @@ from keras import layers
 import numpy as np
 import tensorflow as tf
 
-from tfds_builders.training import metrics
-from tfds_builders.training.data import PAD_LABEL
-from tfds_builders.training.models import BATCHNORM_MOMENTUM
+from trainlib import metrics
+from trainlib.data import PAD_LABEL
+from trainlib.models import BATCHNORM_MOMENTUM
 
 STRIDE = 4
 BACKBONES = ('small', 'mobilenet_v2', 'efficientnet_b0', 'resnet50')
