@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 import make_sample_export
-from make_dummy_data import jpeg
+from make_dummy_data import jpeg, write
 
 PROJECT = 'cprojectfixture0000000000'
 
@@ -30,14 +30,6 @@ def png(array: np.ndarray, mode: str | None = None) -> bytes:
   buffer = io.BytesIO()
   Image.fromarray(array.astype(np.uint8), mode).save(buffer, format='PNG')
   return buffer.getvalue()
-
-
-def write(path: pathlib.Path, data) -> None:
-  path.parent.mkdir(parents=True, exist_ok=True)
-  if isinstance(data, str):
-    path.write_text(data)
-  else:
-    path.write_bytes(data)
 
 
 def points(*xy) -> list[dict]:
