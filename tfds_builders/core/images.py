@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 import warnings
 
 import numpy as np
@@ -18,6 +19,7 @@ from PIL import Image
 from tfds_builders.core.errors import SkippableError
 
 _PASSTHROUGH = {('JPEG', 'RGB'), ('JPEG', 'L'), ('PNG', 'RGB'), ('PNG', 'L')}
+_WARNINGS_LOCK = threading.Lock()
 _EXIF_ORIENTATION = 0x0112
 _ROTATED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF values that swap width and height
 
@@ -42,7 +44,8 @@ def check_image(data: bytes, *, file: str) -> CheckedImage:
     raise SkippableError('image file is empty (0 bytes).', file=file,
                          fix='Re-download or re-export the image.')
   try:
-    with warnings.catch_warnings():
+    # catch_warnings() changes process-wide state: one thread at a time.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
       warnings.simplefilter('error', Image.DecompressionBombWarning)
       im = Image.open(io.BytesIO(data))
       fmt, mode, (width, height) = im.format, im.mode, im.size
