@@ -49,6 +49,7 @@ import pathlib
 import re
 
 from tfds_builders.core import report
+from tfds_builders.core.images import image_files
 from tfds_builders.core.builder import ParsedExport
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.geometry import box_from_xywh
@@ -56,8 +57,6 @@ from tfds_builders.core.labels import BACKGROUND, ClassList
 from tfds_builders.core.paths import relative_name, resolve_inside
 from tfds_builders.core.records import ImageRecord, ObjectAnnotation
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif',
-                  '.tiff')
 SPLIT_WORDS = {'train': 'train', 'training': 'train', 'val': 'validation',
                'valid': 'validation', 'validation': 'validation',
                'minival': 'validation', 'test': 'test'}
@@ -471,6 +470,4 @@ def _unlisted_images(root: pathlib.Path,
   used = {r.image_path for r in records if r.image_path}
   return [report.Issue(relative_name(root, p), '', 'image is in no'
                        ' annotation file', report.NOT_INCLUDED)
-          for p in sorted(root.rglob('*'))
-          if p.suffix.lower() in IMAGE_SUFFIXES and str(p) not in used
-          and p.is_file()]
+          for p in image_files(root) if str(p) not in used]

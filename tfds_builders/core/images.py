@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import pathlib
 import threading
 import warnings
 
@@ -18,6 +19,8 @@ from PIL import Image
 
 from tfds_builders.core.errors import SkippableError
 
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif',
+                  '.tiff')
 _PASSTHROUGH = {('JPEG', 'RGB'), ('JPEG', 'L'), ('PNG', 'RGB'), ('PNG', 'L')}
 _WARNINGS_LOCK = threading.Lock()
 _EXIF_ORIENTATION = 0x0112
@@ -32,6 +35,12 @@ class CheckedImage:
   format: str  # 'jpeg' or 'png'
   repair: str | None = None  # what was done to the file, for the report
   exif_rotated: bool = False  # EXIF says viewers show it turned by 90 degrees
+
+
+def image_files(folder: pathlib.Path) -> list[pathlib.Path]:
+  """Image files anywhere under `folder`, sorted (by suffix, not content)."""
+  return [p for p in sorted(folder.rglob('*'))
+          if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
 
 
 def check_image(data: bytes, *, file: str) -> CheckedImage:

@@ -20,6 +20,7 @@ import pathlib
 from lxml import etree
 
 from tfds_builders.core import report
+from tfds_builders.core.images import IMAGE_SUFFIXES, image_files
 from tfds_builders.core.builder import ParsedExport
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.labels import ClassList, read_label_file
@@ -27,8 +28,6 @@ from tfds_builders.core.paths import relative_name, resolve_inside
 from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
                                         SemanticMaskRef)
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif',
-                  '.tiff')
 SPLIT_NAMES = {'train': 'train', 'val': 'validation', 'valid': 'validation',
                'validation': 'validation', 'test': 'test',
                'trainval': 'trainval'}
@@ -154,7 +153,7 @@ def parse_annotation(xml_path: pathlib.Path, root: pathlib.Path,
   image_path = _find_image(filename, stem, xml_path, root, layout, where)
   seg_object = _mask_file(layout.segmentation_object_dir, stem)
   objects = [
-      _parse_object(element, i, where, seg_object, classes)
+      _parse_object(element, i, seg_object)
       for i, element in enumerate(object_elements)]
   record = ImageRecord(
       image_id=image_id,
@@ -170,10 +169,8 @@ def parse_annotation(xml_path: pathlib.Path, root: pathlib.Path,
   return record
 
 
-def _parse_object(element, index: int, where: str,
-                  seg_object: pathlib.Path | None,
-                  classes: ClassList | None) -> ObjectAnnotation:
-  del classes  # checked once for the whole export by the builder
+def _parse_object(element, index: int,
+                  seg_object: pathlib.Path | None) -> ObjectAnnotation:
   item = f'object #{index + 1}'
   name = (_text(element, 'name') or '').strip()
   obj = ObjectAnnotation(
@@ -324,7 +321,6 @@ def _unlisted_images(root: pathlib.Path, layout: Layout, used,
     return []
   return [report.Issue(relative_name(root, p), '', 'image has no annotation'
                        ' file', report.NOT_INCLUDED)
-          for p in sorted(layout.images_dir.rglob('*'))
-          if p.suffix.lower() in IMAGE_SUFFIXES and str(p) not in used and
-          p.relative_to(layout.images_dir).with_suffix('').as_posix()
+          for p in image_files(layout.images_dir)
+          if str(p) not in used and p.relative_to(layout.images_dir).with_suffix('').as_posix()
           not in unreadable_stems]
