@@ -132,7 +132,7 @@ VALID_PBTXT = ('item {\n  id: 1\n  name: "cat"\n  display_name: "Cat"\n}\n'
                           st.integers(0, 6), st.text(max_size=6)),
                 max_size=4))
 def test_label_map_mutated_text(edits):
-  from tfds_builders.core import label_map  # pylint: disable=g-import-not-at-top
+  from tfds_builders.tfod import label_map  # pylint: disable=g-import-not-at-top
   text = VALID_PBTXT
   for position, cut, insert in edits:
     text = text[:position] + insert + text[position + cut:]

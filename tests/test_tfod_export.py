@@ -13,7 +13,7 @@ import tensorflow_datasets as tfds
 
 from tests.builds import build, examples, read_report
 from tests.paths import DUMMY_DATA, PROJECT, shared_export
-from tfds_builders.core import label_map
+from tfds_builders.tfod import label_map
 from tfds_builders.core.errors import ExportError
 from tfds_builders.tfod import TfodExport, parse, writer
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tests.builds import build, read_report
 from tests.paths import DUMMY_DATA
-from tfds_builders.core import label_map
+from tfds_builders.tfod import label_map
 from tfds_builders.core.errors import ExportError
 from tfds_builders.tfod import parse
 

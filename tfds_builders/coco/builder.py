@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 
 import tensorflow_datasets as tfds
 
 from tfds_builders.coco import parse
 from tfds_builders.core.builder import (ExportBuilder, ExportConfig,
-                                        ParsedExport, default_configs)
+                                        default_configs)
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.records import ParsedExport
 
 
 @dataclasses.dataclass
@@ -53,10 +54,10 @@ class CocoExport(ExportBuilder):
   labels 0..N-1 (`info.metadata['coco_categories']` keeps the COCO ids).
   """
 
-  def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
+  def _parse_export(self, files: ExportFiles, dl_manager) -> ParsedExport:
     del dl_manager  # COCO exports are local files
     parsed = parse.parse_export(
-        root, split_by_hash=getattr(self.builder_config, 'split_by_hash',
+        files, split_by_hash=getattr(self.builder_config, 'split_by_hash',
                                     False))
     # Saved in metadata.json: the map back to COCO ids, for evaluation.
     self.info.metadata['coco_categories'] = parsed.categories

@@ -44,22 +44,19 @@ emptied while the records are built, so the export is never held twice.
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
 import re
 
-from tfds_builders.core import report
-from tfds_builders.core.images import image_files
-from tfds_builders.core.builder import ParsedExport
-from tfds_builders.core.errors import ExportError
+from tfds_builders.core import report, values
+from tfds_builders.core import splits as splits_table
+from tfds_builders.core.errors import ExportError, SkippableError
+from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.geometry import box_from_xywh
 from tfds_builders.core.labels import BACKGROUND, ClassList
-from tfds_builders.core.paths import relative_name, resolve_inside
-from tfds_builders.core.records import ImageRecord, ObjectAnnotation
+from tfds_builders.core.lookup import ImageLookup
+from tfds_builders.core.records import (ImageRecord, ObjectAnnotation,
+                                        ParsedExport)
 
-SPLIT_WORDS = {'train': 'train', 'training': 'train', 'val': 'validation',
-               'valid': 'validation', 'validation': 'validation',
-               'minival': 'validation', 'test': 'test'}
 _GENERIC_WORDS = ('instances', 'annotations', 'coco', 'json')
 
 
@@ -76,23 +73,24 @@ class _Category:
   file: str  # where it was first defined, for conflict messages
 
 
-def parse_export(root: pathlib.Path,
+def parse_export(export: ExportFiles,
                  split_by_hash: bool = False) -> CocoParsedExport:
-  root = root.resolve()
-  files, issues = find_annotation_files(root)
+  root = export.root
+  lookup = ImageLookup(export)
+  files, issues = find_annotation_files(export)
   categories: dict[int, _Category] = {}
   records_by_file: dict[pathlib.Path, list[ImageRecord]] = {}
   export_images = export_objects = 0
   for path in files:
     where = relative_name(root, path)
-    data = _read_json(path, where)
+    data = export.read_json(where)
     problem = _not_coco(data)
     if problem:
       issues.append(report.Issue(where, '', f'not a COCO instances file'
                                  f' ({problem})', report.NOT_INCLUDED))
       continue
     names = _read_categories(data, where, categories)
-    parsed = _FileParser(root, path, where, names)
+    parsed = _FileParser(export, lookup, path, where, names)
     records_by_file[path] = parsed.read(data)
     del data  # the records hold what is needed; let the rest go
     export_images += parsed.export_images
@@ -112,7 +110,7 @@ def parse_export(root: pathlib.Path,
   _assign_splits(root, records_by_file, split_by_hash)
   records = [r for file_records in records_by_file.values()
              for r in file_records]
-  issues += _unlisted_images(root, records)
+  issues += lookup.unclaimed_issues('image is in no annotation file')
   ordered = sorted(categories.items())
   source = 'COCO categories of ' + (', '.join(read_files) if len(
       read_files) < 4 else f'{len(read_files)} annotation files')
@@ -142,15 +140,19 @@ def _assign_splits(root: pathlib.Path,
       if clash:
         record.image_id = f'{splits[path]}/{record.image_id}'
       record.split = None if split_by_hash else splits[path]
+      record.split_source = f'annotation file {relative_name(root, path)}'
 
 
 def find_annotation_files(
-    root: pathlib.Path) -> tuple[list[pathlib.Path], list[report.Issue]]:
+    export: ExportFiles) -> tuple[list[pathlib.Path], list[report.Issue]]:
   """The annotation files to read, and report entries for those left out."""
-  folder = root / 'annotations'
-  outside = sorted(root.glob('*.json')) + sorted(
-      p for p in root.glob('*/*.json') if p.parent != folder)
-  in_folder = sorted(folder.glob('*.json')) if folder.is_dir() else []
+  root = export.root
+  all_json = export.files(suffixes=('.json',))
+  in_folder = [root / n for n in all_json
+               if n.count('/') == 1 and n.split('/')[0] == 'annotations']
+  outside = [root / n for n in all_json if n.count('/') == 0] + [
+      root / n for n in all_json
+      if n.count('/') == 1 and n.split('/')[0] != 'annotations']
   if not in_folder:
     if not outside:
       raise ExportError(
@@ -189,10 +191,6 @@ def split_names(root: pathlib.Path,
   return splits
 
 
-def _words(text: str) -> list[str]:
-  return [w.rstrip('0123456789') for w in re.split(r'[_\-./]+', text.lower())]
-
-
 def _folder_name(path: pathlib.Path, root: pathlib.Path) -> str:
   """The annotation file's folder name; '' at the root, whose name is the
   user's choice (`coco_val2017_sample/` holds no validation split)."""
@@ -201,9 +199,9 @@ def _folder_name(path: pathlib.Path, root: pathlib.Path) -> str:
 
 def _split_word(path: pathlib.Path, root: pathlib.Path) -> str | None:
   for text in (path.stem, _folder_name(path, root)):
-    for word in _words(text):
-      if word in SPLIT_WORDS:
-        return SPLIT_WORDS[word]
+    split = splits_table.split_word(text) if text else None
+    if split:
+      return split
   return None
 
 
@@ -214,21 +212,6 @@ def _name_from_file(path: pathlib.Path, root: pathlib.Path) -> str:
     words = [w for w in re.split(r'[^a-z0-9]+',
                                  _folder_name(path, root).lower()) if w]
   return '_'.join(words) or 'export'
-
-
-def _read_json(path: pathlib.Path, where: str):
-  try:
-    with open(path, encoding='utf-8-sig') as f:
-      return json.load(f)
-  except json.JSONDecodeError as e:
-    raise ExportError(
-        f'not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}).',
-        file=where, fix='Re-export the annotations; the file may be'
-        ' truncated.') from None
-  except UnicodeDecodeError as e:
-    raise ExportError(f'not UTF-8 text ({e.reason} at byte {e.start}).',
-                      file=where, fix='Re-export the annotations as UTF-8'
-                      ' JSON.') from None
 
 
 def _not_coco(data) -> str | None:
@@ -303,11 +286,16 @@ def _merge_category(known: dict[int, _Category], cat_id: int, name: str,
 class _FileParser:
   """Turns one COCO file into records, emptying its lists as it goes."""
 
-  def __init__(self, root: pathlib.Path, path: pathlib.Path, where: str,
+  def __init__(self, export: ExportFiles, lookup: ImageLookup,
+               path: pathlib.Path, where: str,
                category_names: dict[int, str]):
-    self.root, self.where = root, where
+    self.export, self.lookup, self.where = export, lookup, where
+    self.root = export.root
     self.category_names = category_names
-    self.image_dirs = _image_dirs(root, path)
+    self.image_dirs = _image_dirs(export.root, path)
+    stem = path.stem
+    self.subset = stem[len('instances_'):] if stem.startswith(
+        'instances_') else None
     self.export_images = self.export_objects = 0
     self.issues: list[report.Issue] = []
 
@@ -342,14 +330,21 @@ class _FileParser:
       self._skip_image(item, 'image entry has no "file_name"; its'
                        ' annotations are reported as unknown image_id')
       return None
-    image_path = self._find_image(file_name, item)
+    found = self.lookup.find(
+        file_name, near=tuple(relative_name(self.root, d)
+                              for d in self.image_dirs),
+        split_folder=self.subset, file=self.where, item=f'{item}: file_name')
+    try:
+      declared = values.image_size(image.get('width'), image.get('height'),
+                                   'image', file=self.where, item=item)
+    except SkippableError as e:
+      self.issues.append(report.Issue.from_error(e, report.WARNING))
+      declared = None
     return ImageRecord(
-        image_id=str(image_id),
-        filename=(relative_name(self.root, image_path) if image_path else
-                  file_name),
+        image_id=str(image_id), filename=found.name or file_name,
         annotation_file=self.where,
-        image_path=str(image_path) if image_path else None,
-        declared_size=_declared_size(image))
+        image_path=self.export.real_path(found.name) if found.name else None,
+        missing_image=found.problem, declared_size=declared)
 
   def _skip_image(self, item: str, problem: str) -> None:
     self.issues.append(report.Issue(self.where, item, problem,
@@ -382,34 +377,26 @@ class _FileParser:
                         ' not in "images"')
       return
     box = annotation.get('bbox') or None  # `[]`: take the box from the mask
-    if box is not None:
-      if not (isinstance(box, list) and len(box) == 4 and all(
-          isinstance(v, (int, float)) and not isinstance(v, bool)
-          for v in box)):
-        self._skip_object(item, f'bbox {box!r} is not [x, y, width, height]')
-        return
-      box = box_from_xywh(*box)
-    area = annotation.get('area')
+    try:
+      if box is not None:
+        if not (isinstance(box, list) and len(box) == 4):
+          self._skip_object(item, f'bbox {box!r} is not [x, y, width, height]')
+          return
+        box = box_from_xywh(*(values.number(v, f'bbox[{i}]', file=self.where,
+                                            item=item)
+                              for i, v in enumerate(box)))
+      area = annotation.get('area')
+      area = None if area is None else values.number(
+          area, 'area', file=self.where, item=item, limit=float('inf'))
+      is_crowd = values.flag(annotation.get('iscrowd'), 'iscrowd',
+                             file=self.where, item=item)
+    except SkippableError as e:
+      self.issues.append(report.Issue.from_error(e, report.SKIPPED_OBJECT, 1))
+      return
     record.objects.append(ObjectAnnotation(
         label=name, where=item, box=box,
         coco_segmentation=_segmentation(annotation.get('segmentation')),
-        is_crowd=bool(annotation.get('iscrowd')),
-        area=float(area) if isinstance(area, (int, float)) else None))
-
-  def _find_image(self, file_name: str, item: str) -> pathlib.Path | None:
-    """Looks `file_name` up in each image folder; `../`, absolute paths and
-    symlinks leading out of the export are refused with an error."""
-    for folder in self.image_dirs:
-      relative = (pathlib.PurePosixPath(relative_name(self.root, folder))
-                  / file_name.replace('\\', '/')).as_posix()
-      if file_name.replace('\\', '/').startswith('/') or re.match(
-          r'^[A-Za-z]:[\\/]', file_name):
-        relative = file_name  # let resolve_inside explain what is wrong
-      candidate = resolve_inside(self.root, relative, file=self.where,
-                                 item=f'{item}: file_name')
-      if candidate.is_file():
-        return candidate
-    return None
+        is_crowd=is_crowd, area=area))
 
 
 def _drain(items: list):
@@ -439,14 +426,6 @@ def _image_dirs(root: pathlib.Path, path: pathlib.Path) -> list[pathlib.Path]:
   return folders
 
 
-def _declared_size(image: dict) -> tuple[int, int] | None:
-  width, height = image.get('width'), image.get('height')
-  if isinstance(width, int) and isinstance(height, int) and width > 0 and (
-      height > 0):
-    return width, height
-  return None
-
-
 def _segmentation(segmentation):
   """The raw COCO segmentation, or None when it is absent or empty.
 
@@ -460,14 +439,10 @@ def _segmentation(segmentation):
   return segmentation
 
 
-def _short(values: list, limit: int = 10) -> str:
-  text = ', '.join(str(v) for v in values[:limit])
-  return text + (', ...' if len(values) > limit else '') if text else 'none'
+def _short(items: list, limit: int = 10) -> str:
+  text = ', '.join(str(v) for v in items[:limit])
+  return text + (', ...' if len(items) > limit else '') if text else 'none'
 
 
-def _unlisted_images(root: pathlib.Path,
-                     records: list[ImageRecord]) -> list[report.Issue]:
-  used = {r.image_path for r in records if r.image_path}
-  return [report.Issue(relative_name(root, p), '', 'image is in no'
-                       ' annotation file', report.NOT_INCLUDED)
-          for p in image_files(root) if str(p) not in used]
+def relative_name(root: pathlib.Path, path: pathlib.Path) -> str:
+  return pathlib.Path(path).relative_to(root).as_posix()

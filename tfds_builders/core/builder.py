@@ -1,8 +1,9 @@
 """`ExportBuilder`: the TFDS builder every export format plugs into.
 
-A format module implements one method, `_parse_export(root, dl_manager)`,
-returning a `ParsedExport` (image records, the class list the export names,
-parse-time report entries). Everything else is shared: class-list checks,
+A format module implements one method, `_parse_export(files, dl_manager)`,
+reading the export through `files` (an `ExportFiles`: the one confined way
+to list and read its files) and returning a `ParsedExport` (image records,
+the class list the export names, parse-time report entries). Everything else is shared: class-list checks,
 split assignment, per-example encoding (plain or Apache Beam), the build
 report and the source manifest.
 """
@@ -23,12 +24,12 @@ from absl import logging
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle
 
-from tfds_builders.core import encode, manifest, report, schema
+from tfds_builders.core import encode, manifest, masks, report, schema, splits
 from tfds_builders.core.determinism import deterministic_serialization
 from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import ClassList, first_seen, resolve_classes
-from tfds_builders.core.records import ImageRecord
-from tfds_builders.core.splits import assign_split
+from tfds_builders.core.records import ImageRecord, ParsedExport
 
 _SUMMARIES_DIR = '_summaries'
 _STRICT_ACTIONS = (report.SKIPPED_IMAGE, report.SKIPPED_OBJECT)
@@ -49,10 +50,13 @@ class ExportConfig(tfds.core.BuilderConfig):
     strict: turn every skipped image or object into an error.
     test_fraction: share of images hashed into `test` when the export has no
       splits of its own (0 puts everything in `train`).
+    max_instance_mask_pixels: an image whose instance masks would hold more
+      pixels (objects with a mask x image pixels) is skipped and reported.
   """
   instance_masks: bool = True
   strict: bool = False
   test_fraction: float = 0.2
+  max_instance_mask_pixels: int = masks.MAX_INSTANCE_MASK_PIXELS
 
 
 def default_configs() -> list[ExportConfig]:
@@ -63,19 +67,6 @@ def default_configs() -> list[ExportConfig]:
                    description='Boxes and the semantic segmentation mask, no'
                    ' per-object masks (smaller; for detectors).'),
   ]
-
-
-@dataclasses.dataclass
-class ParsedExport:
-  """What a format parser found in the export folder."""
-  export_format: str  # e.g. 'PASCAL VOC (labelImg layout)'
-  records: list[ImageRecord]
-  classes: ClassList | None  # the list the export names, if it names one
-  export_images: int  # images the annotations list, including unreadable
-  export_objects: int  # annotations in the files, including unusable
-  issues: list[report.Issue] = dataclasses.field(default_factory=list)
-  # Annotation files read (for the source manifest), absolute paths.
-  source_files: list[pathlib.Path] = dataclasses.field(default_factory=list)
 
 
 class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
@@ -103,8 +94,8 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     )
 
   @abc.abstractmethod
-  def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
-    """Reads the export at `root` into image records."""
+  def _parse_export(self, files: ExportFiles, dl_manager) -> ParsedExport:
+    """Reads the export (its files, confined) into image records."""
 
   # The TFDS hooks, in the order TFDS calls them.
 
@@ -129,16 +120,21 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         export_images=self._parsed.export_images,
         export_objects=self._parsed.export_objects,
         parse_issues=self._parsed.issues, summaries=self._summaries,
-        manifest=source, warnings=[warning] if warning else [])
+        manifest=source, warnings=[warning] if warning else [],
+        split_sources=self._split_sources)
     data = built.write(pathlib.Path(self.data_dir))
     print(report.summary_text(data), flush=True)
     if not data['nothing_lost']:
       logging.error('Report accounting does not balance: %s', data['export'])
 
   def _split_generators(self, dl_manager):
-    self._export_root = _manual_dir(dl_manager, self.name)
-    parsed = self._parse_export(self._export_root, dl_manager)
+    files = ExportFiles(_manual_dir(dl_manager, self.name),
+                        trusted=[getattr(dl_manager, 'download_dir', None)])
+    self._export_root = files.root
+    parsed = self._parse_export(files, dl_manager)
+    parsed.issues[:0] = files.issues
     self._raise_if_strict(parsed.issues)
+    _check_media_found(parsed)
     given = parsed.classes
     if self.FIXED_CLASSES:
       given = ClassList(tuple(self.FIXED_CLASSES), f'the {self.name} builder')
@@ -188,14 +184,16 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
   def _encode_options(self) -> encode.EncodeOptions:
     config = self.builder_config
-    return encode.EncodeOptions(instance_masks=config.instance_masks,
-                                box_masks=self.BOX_MASKS,
-                                strict=config.strict)
+    return encode.EncodeOptions(
+        instance_masks=config.instance_masks, box_masks=self.BOX_MASKS,
+        strict=config.strict,
+        max_instance_mask_pixels=config.max_instance_mask_pixels)
 
   def _by_split(self, parsed: ParsedExport) -> dict[str, list[ImageRecord]]:
     """Groups records by split; duplicate image ids are reported, not kept."""
     fraction = self.builder_config.test_fraction
-    splits: dict[str, list[ImageRecord]] = {}
+    by_split: dict[str, list[ImageRecord]] = {}
+    sources: dict[str, collections.Counter] = {}
     seen: dict[str, ImageRecord] = {}
     for record in parsed.records:
       if record.image_id in seen:
@@ -207,14 +205,18 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
             len(record.objects)))
         continue
       seen[record.image_id] = record
-      split = record.split or assign_split(record.image_id, fraction)
-      splits.setdefault(split, []).append(record)
+      split = record.split or splits.assign_split(record.image_id, fraction)
+      source = record.split_source if record.split else splits.HASHED
+      by_split.setdefault(split, []).append(record)
+      sources.setdefault(split, collections.Counter())[source or '?'] += 1
     self._raise_if_strict(parsed.issues)
-    if not splits:
+    if not by_split:
       raise ExportError(
           'the export lists no images.', file=str(self._export_root),
           fix='Point --manual_dir at the folder holding the export.')
-    return {name: splits[name] for name in sorted(splits)}
+    self._split_sources = {name: dict(sorted(sources[name].items()))
+                           for name in sorted(sources)}
+    return {name: by_split[name] for name in sorted(by_split)}
 
   def _raise_if_strict(self, issues: list[report.Issue]) -> None:
     if not self.builder_config.strict:
@@ -258,6 +260,20 @@ def _in_order_threaded(function, items, *args):
         yield window.popleft().result()
     while window:
       yield window.popleft().result()
+
+
+def _check_media_found(parsed: ParsedExport) -> None:
+  """An export whose images are all missing is one error, not N skips."""
+  records = parsed.records
+  if records and not any(r.image_path or r.image_bytes for r in records):
+    first = records[0]
+    raise ExportError(
+        f'no media found: none of the {len(records)} images the annotations'
+        f' name is in the export (the first, {first.filename!r}:'
+        f' {first.missing_image or "not found"}).',
+        file=first.annotation_file,
+        fix='Put the images in the export folder (beside the annotations,'
+        ' or in images/), or download them first.')
 
 
 def _manual_dir(dl_manager, name: str) -> pathlib.Path:

@@ -1,8 +1,11 @@
 """One image record in, one example of the common schema out.
 
-This is the per-example code shared by every builder and by both the plain
-generator and the Apache Beam pipeline, so both paths produce identical
-examples. Per-item problems become report entries (or errors when strict).
+The per-example code of every builder, shared by the plain generator and the
+Apache Beam pipeline so both write identical examples. It reads as the
+pipeline: the image (read, checked, measured), the objects (class, geometry,
+mask, box, area), the semantic mask, the example. Every per-item problem is
+a `SkippableError`, turned into one report entry here (or raised, when
+strict).
 """
 
 from __future__ import annotations
@@ -10,25 +13,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import pathlib
 from typing import NamedTuple
 
 import numpy as np
 import tensorflow_datasets as tfds
 from PIL import Image, ImageOps
 
-from tfds_builders.core import geometry, images, masks, report
-from tfds_builders.core.errors import ExportError, SkippableError
-from tfds_builders.core.labels import ClassList
+from tfds_builders.core import (geometry, images, mask_files, masks, report,
+                                 values)
+from tfds_builders.core.errors import SkippableError
+from tfds_builders.core.exportfs import read_file
+from tfds_builders.core.labels import BACKGROUND, ClassList
 from tfds_builders.core.records import ImageRecord, MaskRef, ObjectAnnotation
-
-
-class KeptObject(NamedTuple):
-  annotation: ObjectAnnotation
-  bbox: tfds.features.BBox
-  label: int
-  pixel_mask: np.ndarray | None  # None: the export gave only a box
-  area: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +34,15 @@ class EncodeOptions:
   # mask (True) or mark it 255 "unknown" (False). Outside every box stays 0.
   box_masks: bool = False
   strict: bool = False
+  max_instance_mask_pixels: int = masks.MAX_INSTANCE_MASK_PIXELS
+
+
+class KeptObject(NamedTuple):
+  annotation: ObjectAnnotation
+  bbox: tfds.features.BBox
+  label: int
+  mask: masks.Mask | None  # None: the export gave no usable mask
+  area: float
 
 
 def encode_record(record: ImageRecord, split: str, classes: ClassList,
@@ -48,15 +53,16 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
     image = _load_image(record, issues)
     width, height = image.width, image.height
     kept = _encode_objects(record, width, height, classes, options, issues)
+    _check_mask_budget(kept, width, height, options, record)
     semantic = _semantic_mask(record, kept, width, height, classes, options)
   except SkippableError as e:
     if options.strict:
       raise
     # One entry for the whole image: its objects are all lost with it.
-    issue = report.Issue(e.file or record.filename, e.item or '', _why(e),
-                         report.SKIPPED_IMAGE, len(record.objects))
-    return record.image_id, None, report.ExampleSummary(split, False, [],
-                                                        [issue])
+    issue = report.Issue.from_error(e, report.SKIPPED_IMAGE,
+                                    len(record.objects), file=record.filename)
+    return record.image_id, None, report.ExampleSummary(
+        split, False, [], [issue], record.image_id)
   objects = {
       'bbox': [k.bbox for k in kept],
       'label': [k.label for k in kept],
@@ -64,11 +70,12 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
       'is_difficult': [k.annotation.is_difficult for k in kept],
       'is_truncated': [k.annotation.is_truncated for k in kept],
       'area': [np.float32(k.area) for k in kept],
+      'has_mask': [k.mask is not None for k in kept],
   }
   if options.instance_masks:
     objects['mask'] = [
-        masks.encode_png(_instance_mask(k, width, height))
-        for k in kept]
+        masks.encode_png(k.mask.full(height, width)) if k.mask is not None
+        else masks.zeros_png(height, width) for k in kept]
   example = {
       'image': image.encoded,
       'image/filename': record.filename,
@@ -76,42 +83,24 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
       'objects': objects,
       'segmentation_mask': masks.encode_png(semantic),
   }
-  labels = [classes.names[k.label] for k in kept]
   return record.image_id, example, report.ExampleSummary(
-      split, True, labels, issues, record.image_id,
-      hashlib.sha256(image.encoded).hexdigest())
+      split, True, [classes.names[k.label] for k in kept], issues,
+      record.image_id, hashlib.sha256(image.encoded).hexdigest(),
+      [[round(float(v), 6) for v in k.bbox] for k in kept])
 
 
-def _encode_objects(record: ImageRecord, width: int, height: int,
-                    classes: ClassList, options: EncodeOptions, issues):
-  kept = []
-  for obj in record.objects:
-    try:
-      kept.append(_encode_object(obj, width, height, classes, record,
-                                 issues))
-    except SkippableError as e:
-      if options.strict:
-        raise
-      issues.append(report.Issue(e.file or record.annotation_file,
-                                 e.item or obj.where, _why(e),
-                                 report.SKIPPED_OBJECT, 1))
-  return kept
-
-
-def _why(e: ExportError) -> str:
-  return e.problem + (f' Fix: {e.fix}' if e.fix else '')
+# The image.
 
 
 def _load_image(record: ImageRecord, issues) -> images.CheckedImage:
   data = record.image_bytes
   if not data:
-    path = pathlib.Path(record.image_path or '')
-    if not record.image_path or not path.is_file():
+    if not record.image_path:
       raise SkippableError(
-          'image file not found.', file=record.filename,
-          item=f'listed in {record.annotation_file}',
+          f'image file not found: {record.missing_image or "no file named"}.',
+          file=record.filename, item=f'listed in {record.annotation_file}',
           fix='Put the image in the export or fix its file name.')
-    data = path.read_bytes()
+    data = read_file(record.image_path, file=record.filename)
   image = images.check_image(data, file=record.filename)
   if image.repair:
     issues.append(report.Issue(record.filename, '', image.repair,
@@ -144,27 +133,52 @@ def _apply_exif_rotation(image: images.CheckedImage,
                              'png', repair=f'applied EXIF rotation to {file}')
 
 
+# The objects.
+
+
+def _encode_objects(record: ImageRecord, width: int, height: int,
+                    classes: ClassList, options: EncodeOptions, issues):
+  kept = []
+  mask_cache = _MaskFileCache(width, height)
+  for obj in record.objects:
+    try:
+      kept.append(_encode_object(obj, width, height, classes, record,
+                                 mask_cache, issues))
+    except SkippableError as e:
+      if options.strict:
+        raise
+      issues.append(report.Issue.from_error(
+          e, report.SKIPPED_OBJECT, 1, file=record.annotation_file,
+          item=obj.where))
+  return kept
+
+
 def _encode_object(obj: ObjectAnnotation, width: int, height: int,
-                   classes: ClassList, record: ImageRecord, issues):
+                   classes: ClassList, record: ImageRecord,
+                   mask_cache: '_MaskFileCache', issues) -> KeptObject:
   file, item = record.annotation_file, obj.where
-  if obj.unsupported_geometry:
-    raise SkippableError(
-        f'{obj.unsupported_geometry} geometry has no box or mask.',
-        file=file, item=item,
-        fix='Only boxes, polygons and masks go into this dataset.')
-  label = classes.index(obj.label)
-  pixel_mask = _pixel_mask(obj, width, height, file, item)
-  box = obj.box
-  if box is None and obj.relative_box is not None:
-    box = geometry.box_from_relative(obj.relative_box, width, height)
-  if box is None and obj.polygons:
-    flat = [p for part in obj.polygons for p in part]
-    box = geometry.box_from_points(flat[0::2], flat[1::2])
-  if box is None and pixel_mask is not None:
-    box = geometry.box_from_mask(pixel_mask)
+  label = _label(obj, classes, file, item)
+  mask, extent = _object_mask(obj, width, height, file, item, mask_cache)
+  box = _given_box(obj, width, height, file, item)
+  if mask is not None and mask.area == 0:
     if box is None:
-      raise SkippableError('mask is empty.', file=file, item=item,
-                           fix='Redraw or delete the annotation.')
+      raise SkippableError('mask is empty and there is no box.', file=file,
+                           item=item, fix='Redraw or delete the annotation.')
+    issues.append(report.Issue(
+        file, item, 'mask is empty (it lies outside the image or its pixels'
+        ' are missing); the object keeps its box, without a mask',
+        report.WARNING, fix='Redraw the mask.'))
+    mask = None
+  if mask is not None:
+    if box is None:
+      box = extent
+    elif geometry.disagree(box, extent):
+      issues.append(report.Issue(
+          file, item, f'box {geometry.format_box(box)} disagrees with the'
+          f' extent {geometry.format_box(extent)} of its own segmentation'
+          f' (IoU {geometry.iou(box, extent):.2f}); the extent is used',
+          report.REPAIRED, fix='Redraw the box or re-export it.'))
+      box = extent
   if box is None:
     raise SkippableError('object has no box, polygon or mask.', file=file,
                          item=item, fix='Add a geometry or delete it.')
@@ -174,75 +188,162 @@ def _encode_object(obj: ObjectAnnotation, width: int, height: int,
     issues.append(report.Issue(
         file, item, f'box {geometry.format_box(box)} reaches outside the'
         f' {width}x{height} image; clipped to the image', report.REPAIRED))
-  if obj.area is not None and np.isfinite(obj.area):
-    area = float(obj.area)
-  elif pixel_mask is not None:
-    area = float(pixel_mask.sum())
-  else:
-    area = (bbox.xmax - bbox.xmin) * width * (bbox.ymax - bbox.ymin) * height
-  return KeptObject(obj, bbox, label, pixel_mask, area)
+  return KeptObject(obj, bbox, label, mask, _area(obj, mask, bbox, width,
+                                                  height))
 
 
-def _pixel_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
-                item: str) -> np.ndarray | None:
-  if obj.coco_segmentation is not None:
-    return masks.decode_coco_segmentation(obj.coco_segmentation, height,
-                                          width, file=file, item=item)
-  if obj.polygons:
-    for part in obj.polygons:
-      if len(part) < 6 or len(part) % 2:
-        raise SkippableError(
-            f'polygon has {len(part) / 2:g} points; at least 3 are needed.',
-            file=file, item=item, fix='Redraw the polygon or delete it.')
-      if not np.all(np.isfinite(part)):
-        raise SkippableError('polygon has a non-finite coordinate.',
-                             file=file, item=item, fix='Redraw the polygon.')
-    return masks.rasterize_polygons(obj.polygons, height, width)
-  if obj.mask is not None:
-    return _load_mask(obj.mask, width, height, file, item)
+def _label(obj: ObjectAnnotation, classes: ClassList, file: str,
+           item: str) -> int:
+  if not obj.label or not obj.label.strip():
+    raise SkippableError('object has no class name.', file=file, item=item,
+                         fix='Name the object in the labelling tool.')
+  if obj.label == BACKGROUND:
+    raise SkippableError(
+        f'object is labelled {BACKGROUND!r}, which is what segmentation'
+        ' value 0 means (pixels outside every object), not a class.',
+        file=file, item=item, fix='Relabel the object, or delete it.')
+  if obj.unsupported_geometry:
+    raise SkippableError(
+        f'{obj.unsupported_geometry} geometry has no box or mask.',
+        file=file, item=item,
+        fix='Only boxes, polygons and masks go into this dataset.')
+  return classes.index(obj.label)
+
+
+def _given_box(obj: ObjectAnnotation, width: int, height: int, file: str,
+               item: str):
+  if obj.box is not None:
+    return obj.box
+  if obj.relative_box is not None:
+    return geometry.box_from_relative(obj.relative_box, width, height)
   return None
 
 
-def _load_mask(ref: MaskRef, width: int, height: int, file: str,
-               item: str) -> np.ndarray:
-  where = ref.path or file
-  if ref.array is not None:
-    pixels = np.asarray(ref.array)
-  else:
-    try:
-      data = ref.data if ref.data is not None else pathlib.Path(
-          ref.path).read_bytes()
-      with Image.open(io.BytesIO(data)) as im:
-        rgb = isinstance(ref.value, tuple)
-        pixels = np.asarray(im.convert('RGB') if rgb else im)
-    except OSError as e:
-      raise SkippableError(f'mask could not be read ({e}).', file=where,
-                           item=item, fix='Re-export the mask.') from e
-  if pixels.shape[:2] != (height, width):
+def _area(obj: ObjectAnnotation, mask: masks.Mask | None, bbox, width: int,
+          height: int) -> float:
+  """The export's area when it gives a usable one (COCO evaluation uses
+  it), else the mask's pixels, else the box's."""
+  if obj.area is not None and np.isfinite(obj.area) and obj.area > 0:
+    return float(obj.area)
+  if mask is not None:
+    return float(mask.area)
+  return (bbox.xmax - bbox.xmin) * width * (bbox.ymax - bbox.ymin) * height
+
+
+def _object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
+                 item: str, mask_cache: '_MaskFileCache'):
+  """`(mask, extent)` as the export gives them, or `(None, None)` (box only).
+
+  The extent of a polygon is that of its vertices (sub-pixel, may reach past
+  the image, then clipped); that of any other mask is its pixels' box.
+  """
+  mask = polygons = None
+  if isinstance(obj.coco_segmentation, list):
+    polygons = obj.coco_segmentation
+  if obj.coco_segmentation is not None:
+    mask = masks.decode_coco_segmentation(obj.coco_segmentation, height,
+                                          width, file=file, item=item)
+  elif obj.polygons:
+    polygons = obj.polygons
+    mask = _rasterize(obj.polygons, width, height, file, item)
+  elif obj.mask is not None:
+    mask = mask_cache.mask(obj.mask, item)
+  if mask is None:
+    return None, None
+  if polygons and mask.area:
+    flat = np.concatenate([np.asarray(p, np.float64).reshape(-1)
+                           for p in polygons if len(p) >= 6])
+    return mask, geometry.box_from_points(flat[0::2], flat[1::2])
+  return mask, mask.box()
+
+
+def _rasterize(polygons, width: int, height: int, file: str,
+               item: str) -> masks.Mask:
+  parts = []
+  for part in polygons:
+    checked = values.check_coordinates(part, width, height, 'polygon',
+                                       file=file, item=item)
+    if checked.size < 6:
+      raise SkippableError(
+          f'polygon has {checked.size // 2} points; at least 3 are needed.',
+          file=file, item=item, fix='Redraw the polygon or delete it.')
+    parts.append(checked)
+  return masks.rasterize_polygons(parts, height, width)
+
+
+class _MaskFileCache:
+  """Reads each mask file of an image once, whatever its number of objects."""
+
+  def __init__(self, width: int, height: int):
+    self._width, self._height = width, height
+    self._ids: dict[str, dict[int, masks.Mask]] = {}
+
+  def mask(self, ref: MaskRef, item: str) -> masks.Mask:
+    if ref.mask is not None:
+      return ref.mask
+    file = ref.file or ref.path or 'mask'
+    if isinstance(ref.value, tuple):
+      return masks.Mask.from_full(mask_files.read_colour_mask(
+          self._data(ref, file), ref.value, file=file, height=self._height,
+          width=self._width))
+    if ref.value is None:
+      return masks.Mask.from_full(mask_files.read_binary_mask(
+          self._data(ref, file), file=file, height=self._height,
+          width=self._width))
+    key = ref.path or str(id(ref.data))
+    if key not in self._ids:
+      ids = mask_files.read_instance_ids(
+          self._data(ref, file), file=file, height=self._height,
+          width=self._width)
+      self._ids[key] = masks.masks_of_labels(
+          ids, [i for i in range(1, masks.IGNORE)])
+    return self._ids[key].get(ref.value, masks.Mask.from_full(
+        np.zeros((0, 0), bool)))
+
+  @staticmethod
+  def _data(ref: MaskRef, file: str) -> bytes:
+    return ref.data if ref.data is not None else read_file(ref.path,
+                                                           file=file)
+
+
+def _check_mask_budget(kept, width: int, height: int, options: EncodeOptions,
+                       record: ImageRecord) -> None:
+  if not options.instance_masks:
+    return
+  with_masks = sum(k.mask is not None for k in kept)
+  total = with_masks * width * height
+  if total > options.max_instance_mask_pixels:
     raise SkippableError(
-        f'mask is {pixels.shape[1]}x{pixels.shape[0]} but the image is'
-        f' {width}x{height}.', file=where, item=item,
-        fix='Re-export the mask for this image.')
-  if ref.value is None:
-    mask = pixels.reshape(height, width, -1)[:, :, 0] > 0
-  elif isinstance(ref.value, tuple):
-    mask = np.all(pixels[:, :, :3] == np.asarray(ref.value, pixels.dtype),
-                  axis=-1)
-  else:
-    mask = pixels == ref.value
-  return mask.astype(np.uint8)
+        f'its {with_masks} instance masks of {width}x{height} would hold'
+        f' {total:,} pixels, more than max_instance_mask_pixels'
+        f' ({options.max_instance_mask_pixels:,}).', file=record.filename,
+        fix='Build the `boxes` config (no instance masks), or raise'
+        ' max_instance_mask_pixels in a custom config.')
 
 
-def _instance_mask(kept: KeptObject, width: int, height: int) -> np.ndarray:
-  if kept.pixel_mask is not None:
-    return kept.pixel_mask
-  return _box_region(kept.bbox, width, height).astype(np.uint8)
+# The semantic mask.
 
 
-def _box_region(bbox, width: int, height: int) -> np.ndarray:
-  region = np.zeros((height, width), bool)
-  region[_box_slices(bbox, width, height)] = True
-  return region
+def _semantic_mask(record: ImageRecord, kept, width: int, height: int,
+                   classes: ClassList, options: EncodeOptions) -> np.ndarray:
+  ref = record.semantic_mask
+  if ref is not None:
+    data = ref.data if ref.data is not None else read_file(ref.path,
+                                                           file=ref.file)
+    return mask_files.read_semantic_mask(data, ref.value_map, classes,
+                                         file=ref.file, height=height,
+                                         width=width)
+  box_value = None if options.box_masks else masks.IGNORE
+  boxes_first = [(_box_slices(k.bbox, width, height),
+                  k.label + 1 if box_value is None else box_value)
+                 for k in kept
+                 if k.mask is None and not k.annotation.is_crowd]
+  precise = [(k.mask, k.label + 1) for k in kept
+             if k.mask is not None and not k.annotation.is_crowd]
+  crowds = [(k.mask if k.mask is not None else _box_slices(
+      k.bbox, width, height), masks.IGNORE) for k in kept
+            if k.annotation.is_crowd]
+  return masks.paint_semantic(height, width, boxes_first + precise + crowds)
 
 
 def _box_slices(bbox, width: int, height: int) -> tuple[slice, slice]:
@@ -261,77 +362,3 @@ def _edge(pixels: float, outward) -> int:
   """
   nearest = round(pixels)
   return int(nearest if abs(pixels - nearest) < 1e-6 else outward(pixels))
-
-
-def _semantic_mask(record: ImageRecord, kept, width: int, height: int,
-                   classes: ClassList, options: EncodeOptions) -> np.ndarray:
-  if record.semantic_mask is not None or record.semantic_mask_bytes:
-    return _read_semantic(record, width, height, classes)
-  box_value = None if options.box_masks else masks.IGNORE
-  boxes_first = [(_box_slices(k.bbox, width, height),
-                  k.label + 1 if box_value is None else box_value)
-                 for k in kept
-                 if k.pixel_mask is None and not k.annotation.is_crowd]
-  precise = [(k.pixel_mask, k.label + 1) for k in kept
-             if k.pixel_mask is not None and not k.annotation.is_crowd]
-  crowds = [(_instance_mask(k, width, height), masks.IGNORE) for k in kept
-            if k.annotation.is_crowd]
-  return masks.paint_semantic(height, width, boxes_first + precise + crowds)
-
-
-def _read_semantic(record: ImageRecord, width: int, height: int,
-                   classes: ClassList) -> np.ndarray:
-  ref = record.semantic_mask
-  file = ref.path if ref else record.filename
-  data = record.semantic_mask_bytes or pathlib.Path(ref.path).read_bytes()
-  mapping = ref.mapping if ref else None
-  if mapping and isinstance(next(iter(mapping)), tuple):
-    pixels = _rgb_to_values(data, mapping, file)
-  else:
-    pixels = masks.read_index_png(data, file=file)
-    if mapping:
-      pixels = _map_values(pixels, mapping, file)
-  if pixels.shape != (height, width):
-    raise SkippableError(
-        f'segmentation mask is {pixels.shape[1]}x{pixels.shape[0]} but the'
-        f' image is {width}x{height}.', file=file,
-        fix='Re-export the mask for this image.')
-  bad = np.setdiff1d(np.unique(pixels),
-                     [*range(len(classes.names) + 1), masks.IGNORE])
-  if bad.size:
-    raise SkippableError(
-        f'segmentation mask has values {bad.tolist()} beyond the'
-        f' {len(classes.names)} classes (+1 for background, 255 void).',
-        file=file, fix='List all classes in labels.txt/labelmap.txt in'
-        ' palette order.')
-  return pixels
-
-
-def _map_values(pixels: np.ndarray, mapping: dict, file: str) -> np.ndarray:
-  lut = np.full(256, -1, np.int16)
-  for source, value in mapping.items():
-    lut[source] = value
-  lut[masks.IGNORE] = masks.IGNORE if lut[masks.IGNORE] < 0 else lut[
-      masks.IGNORE]
-  mapped = lut[pixels]
-  if (mapped < 0).any():
-    unknown = sorted(set(np.unique(pixels[mapped < 0]).tolist()))
-    raise SkippableError(f'mask values {unknown} are not in the legend.',
-                         file=file, fix='Add them to the legend.')
-  return mapped.astype(np.uint8)
-
-
-def _rgb_to_values(data: bytes, mapping: dict, file: str) -> np.ndarray:
-  with Image.open(io.BytesIO(data)) as im:
-    rgb = np.asarray(im.convert('RGB'), np.uint32)
-  packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-  out = np.full(packed.shape, -1, np.int16)
-  for (r, g, b), value in mapping.items():
-    out[packed == ((r << 16) | (g << 8) | b)] = value
-  if (out < 0).any():
-    unknown = np.unique(packed[out < 0])[:5]
-    colours = [((int(c) >> 16) & 255, (int(c) >> 8) & 255, int(c) & 255)
-               for c in unknown]
-    raise SkippableError(f'mask colours {colours} are not in the label map.',
-                         file=file, fix='Add them to labelmap.txt.')
-  return out.astype(np.uint8)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import numpy as np
 import tensorflow_datasets as tfds
 
 from tfds_builders.core.errors import SkippableError
@@ -30,16 +29,6 @@ def box_from_relative(box: Sequence[float], width: int,
 
 def box_from_points(xs: Sequence[float], ys: Sequence[float]) -> PixelBox:
   return (min(xs), min(ys), max(xs), max(ys))
-
-
-def box_from_mask(mask: np.ndarray) -> PixelBox | None:
-  """Tight pixel box `[x0, y0, x1 + 1, y1 + 1]` around the mask, or None."""
-  rows = np.flatnonzero(mask.any(axis=1))
-  cols = np.flatnonzero(mask.any(axis=0))
-  if rows.size == 0:
-    return None
-  return (float(cols[0]), float(rows[0]), float(cols[-1] + 1),
-          float(rows[-1] + 1))
 
 
 def to_relative_bbox(box: PixelBox, width: int, height: int, *, file: str,
@@ -76,6 +65,31 @@ def to_relative_bbox(box: PixelBox, width: int, height: int, *, file: str,
       ymin=clipped[1] / height, xmin=clipped[0] / width,
       ymax=clipped[3] / height, xmax=clipped[2] / width)
   return bbox, changed
+
+
+def iou(a: PixelBox, b: PixelBox) -> float:
+  """Intersection over union of two pixel boxes."""
+  inter_w = min(a[2], b[2]) - max(a[0], b[0])
+  inter_h = min(a[3], b[3]) - max(a[1], b[1])
+  inter = max(inter_w, 0.0) * max(inter_h, 0.0)
+  union = ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
+           - inter)
+  return inter / union if union > 0 else 0.0
+
+
+# A box and its own segmentation's extent disagree below this IoU...
+DISAGREEING_IOU = 0.9
+# ...unless no edge is further apart than this: a small object's box drawn
+# a pixel wider than its mask (VOC masks leave out a boundary line) is not
+# a disagreement, though its IoU can fall below 0.9.
+AGREEING_EDGE_PIXELS = 2.0
+
+
+def disagree(box: PixelBox, extent: PixelBox) -> bool:
+  """Whether a given box and its segmentation's extent tell two stories."""
+  if iou(box, extent) >= DISAGREEING_IOU:
+    return False
+  return max(abs(a - b) for a, b in zip(box, extent)) > AGREEING_EDGE_PIXELS
 
 
 def format_box(box: PixelBox) -> str:

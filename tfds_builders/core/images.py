@@ -1,30 +1,46 @@
-"""Validating image files before their bytes go into a dataset.
+"""Checking image files completely before their bytes go into a dataset.
 
 Images are passed through untouched whenever TensorFlow decodes them to the
 right RGB pixels: 8-bit RGB or grayscale JPEG and PNG. Anything else (CMYK,
-RGBA, palette, 16-bit, BMP, WebP, ...) is converted to RGB once, encoded as a
-lossless PNG, and the repair is reported.
+RGBA, palette, 16-bit, BMP, WebP, ...) is converted to RGB once, encoded as
+a lossless PNG, and the repair is reported.
+
+"Decodes" is checked, not assumed, because a file that only looks right
+makes the built dataset fail at load time, or holds grey garbage:
+  * JPEG: every scan is entropy-decoded by libjpeg-turbo in strict mode
+    (simplejpeg), at 1/8 scale, which skips most of the inverse DCT but not
+    one coded bit. Pillow and TensorFlow both fill missing scan data with
+    grey without an error; strict mode turns libjpeg's "premature end of
+    data segment" and "corrupt data" warnings into errors. Such a file is
+    skipped: its missing pixels cannot be recovered.
+  * PNG: every chunk's CRC is checked (libpng, inside TensorFlow, refuses a
+    bad IDAT CRC that Pillow's decoder ignores), then the image data is
+    inflated in full. A file whose CRCs fail but whose pixels Pillow still
+    decodes is re-encoded and reported as repaired.
+Every image read, masks included, goes through `open_image`, which refuses
+more than `MAX_IMAGE_PIXELS` pixels before anything is decoded.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
-import pathlib
 import threading
 import warnings
 
 import numpy as np
 from PIL import Image
+import simplejpeg
 
 from tfds_builders.core.errors import SkippableError
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif',
-                  '.tiff')
+# Pillow's own default, applied as a hard limit to images and masks alike.
+MAX_IMAGE_PIXELS = 89_478_485
 _PASSTHROUGH = {('JPEG', 'RGB'), ('JPEG', 'L'), ('PNG', 'RGB'), ('PNG', 'L')}
 _WARNINGS_LOCK = threading.Lock()
 _EXIF_ORIENTATION = 0x0112
 _ROTATED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF values that swap width and height
+_REEXPORT = 'Re-download or re-export the image.'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,54 +53,106 @@ class CheckedImage:
   exif_rotated: bool = False  # EXIF says viewers show it turned by 90 degrees
 
 
-def image_files(folder: pathlib.Path) -> list[pathlib.Path]:
-  """Image files anywhere under `folder`, sorted (by suffix, not content)."""
-  return [p for p in sorted(folder.rglob('*'))
-          if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+def open_image(data: bytes, *, file: str, what: str = 'image',
+               max_pixels: int | None = None) -> Image.Image:
+  """Opens (header only) an image or mask file, refusing decompression bombs.
 
-
-def check_image(data: bytes, *, file: str) -> CheckedImage:
-  """Reads the header, checks the file is complete, converts if needed.
-
-  Raises SkippableError for empty, truncated or undecodable files and for
-  decompression bombs (more pixels than Pillow's `MAX_IMAGE_PIXELS`).
+  Raises SkippableError for empty files, files Pillow cannot identify and
+  images of more than `max_pixels` (default `MAX_IMAGE_PIXELS`) pixels.
   """
   if not data:
-    raise SkippableError('image file is empty (0 bytes).', file=file,
-                         fix='Re-download or re-export the image.')
+    raise SkippableError(f'{what} file is empty (0 bytes).', file=file,
+                         fix=_REEXPORT)
+  limit = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
   try:
     # catch_warnings() changes process-wide state: one thread at a time.
     with _WARNINGS_LOCK, warnings.catch_warnings():
-      warnings.simplefilter('error', Image.DecompressionBombWarning)
+      warnings.simplefilter('ignore', Image.DecompressionBombWarning)
       im = Image.open(io.BytesIO(data))
-      fmt, mode, (width, height) = im.format, im.mode, im.size
-  except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-    raise SkippableError(
-        f'image is too large to decode safely ({e}).', file=file,
-        fix='Downscale the image, or raise PIL.Image.MAX_IMAGE_PIXELS if you'
-        ' trust it.') from e
+  except Image.DecompressionBombError as e:
+    raise _too_large(what, str(e), file) from None
   except Exception as e:  # Pillow raises UnidentifiedImageError, OSError...
-    raise SkippableError(f'not a readable image ({e}).', file=file,
-                         fix='Replace the file with a JPEG or PNG.') from e
+    raise SkippableError(f'not a readable {what} ({e}).', file=file,
+                         fix=f'Replace the file with a PNG or JPEG {what}.'
+                         ) from None
+  width, height = im.size
+  if width <= 0 or height <= 0 or width * height > limit:
+    raise _too_large(what, f'{width}x{height} pixels, limit {limit:,}', file)
+  return im
+
+
+def _too_large(what: str, detail: str, file: str) -> SkippableError:
+  return SkippableError(
+      f'{what} is too large to decode safely ({detail}).', file=file,
+      fix='Downscale it, or raise tfds_builders.core.images.MAX_IMAGE_PIXELS'
+      ' if you trust the file.')
+
+
+def check_image(data: bytes, *, file: str) -> CheckedImage:
+  """Checks the file decodes completely; converts it if TF cannot take it."""
+  im = open_image(data, file=file)
+  fmt, mode, (width, height) = im.format, im.mode, im.size
   exif_rotated = False
   if fmt == 'JPEG':
-    if not data.rstrip(b'\0').endswith(b'\xff\xd9'):
-      raise SkippableError(
-          'JPEG is truncated (no end-of-image marker).', file=file,
-          fix='Re-download or re-export the image.')
-    exif_rotated = im.getexif().get(_EXIF_ORIENTATION) in _ROTATED_ORIENTATIONS
-  elif fmt == 'PNG' and b'IEND' not in data[-32:]:
-    raise SkippableError('PNG is truncated (no IEND chunk).', file=file,
-                         fix='Re-download or re-export the image.')
+    exif_rotated = _exif_rotated(im)
+    if mode in ('RGB', 'L'):
+      _check_jpeg_scans(data, mode, file)
+  elif fmt == 'PNG':
+    if b'IEND' not in data[-32:]:
+      raise SkippableError('PNG is truncated (no IEND chunk).', file=file,
+                           fix=_REEXPORT)
+    crc_problem = _png_crc_problem(data)
+    if crc_problem:
+      return _convert_to_rgb_png(
+          im, file, exif_rotated, f'{crc_problem}; Pillow decoded the pixels')
   if (fmt, mode) in _PASSTHROUGH and im.info.get('bits', 8) == 8:
+    if fmt == 'PNG':
+      _load(im, file)  # inflates every IDAT byte
     return CheckedImage(data, width, height, fmt.lower(),
                         exif_rotated=exif_rotated)
   return _convert_to_rgb_png(im, file, exif_rotated)
 
 
-def _convert_to_rgb_png(im: Image.Image, file: str,
-                        exif_rotated: bool) -> CheckedImage:
+def _exif_rotated(im: Image.Image) -> bool:
+  try:
+    return im.getexif().get(_EXIF_ORIENTATION) in _ROTATED_ORIENTATIONS
+  except Exception:  # a broken EXIF block is not the pixels' problem
+    return False
+
+
+def _check_jpeg_scans(data: bytes, mode: str, file: str) -> None:
+  try:
+    simplejpeg.decode_jpeg(data, colorspace='GRAY' if mode == 'L' else 'RGB',
+                           fastdct=True, fastupsample=True, min_height=1,
+                           min_width=1, min_factor=8, strict=True)
+  except (ValueError, RuntimeError) as e:
+    raise SkippableError(
+        f'JPEG data is corrupt or incomplete (libjpeg: {e}); decoders would'
+        ' fill the missing part with grey.', file=file, fix=_REEXPORT) from None
+
+
+def _png_crc_problem(data: bytes) -> str | None:
+  """Why the chunk CRCs fail, or None when every one checks out."""
+  try:
+    with Image.open(io.BytesIO(data)) as im:
+      im.verify()
+  except Exception as e:
+    return f'PNG chunk checksums fail ({e})'
+  return None
+
+
+def _load(im: Image.Image, file: str) -> None:
+  try:
+    im.load()
+  except Exception as e:
+    raise SkippableError(f'image data does not decode ({e}).', file=file,
+                         fix=_REEXPORT) from None
+
+
+def _convert_to_rgb_png(im: Image.Image, file: str, exif_rotated: bool,
+                        why: str | None = None) -> CheckedImage:
   source = f'{im.format} {im.mode}'
+  _load(im, file)
   try:
     if im.mode.startswith('I;16') or im.mode == 'I':
       # 16/32-bit grayscale: scale to 8 bits rather than clip.
@@ -97,6 +165,7 @@ def _convert_to_rgb_png(im: Image.Image, file: str,
   except Exception as e:
     raise SkippableError(f'image could not be decoded ({e}).', file=file,
                          fix='Replace the file with a JPEG or PNG.') from e
-  return CheckedImage(
-      buffer.getvalue(), rgb.width, rgb.height, 'png',
-      repair=f'converted {source} to 8-bit RGB PNG', exif_rotated=exif_rotated)
+  repair = f're-encoded as PNG: {why}' if why else (
+      f'converted {source} to 8-bit RGB PNG')
+  return CheckedImage(buffer.getvalue(), rgb.width, rgb.height, 'png',
+                      repair=repair, exif_rotated=exif_rotated)

@@ -1,86 +1,37 @@
 """Class lists: read from the export when it names them, else from the data.
 
 A list given by the export (`labels.txt`, CVAT/Datumaro `labelmap.txt`, a
-label map, COCO categories, a Labelbox ontology) is kept in its own order,
-because mask pixel values refer to it. Without one, the classes are the
-sorted set of names found in the annotations, so two builds of the same
-export always agree.
+label map, COCO categories, a Labelbox ontology) is kept in its own order.
+Without one, the classes are the sorted set of names found in the
+annotations, so two builds of the same export always agree. Class files are
+read by `core.class_files`, which also says what mask pixel values mean.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import pathlib
 from typing import Iterable, Mapping
 
 from tfds_builders.core.errors import ExportError
 
 BACKGROUND = 'background'
-LABEL_FILES = ('labels.txt', 'labelmap.txt')
 
 
 @dataclasses.dataclass(frozen=True)
 class ClassList:
   names: tuple[str, ...]
   source: str  # where the list came from, for the report
-  # Optional RGB colour of each name (labelmap.txt), used to read RGB masks.
-  colors: Mapping[str, tuple[int, int, int]] = dataclasses.field(
-      default_factory=dict)
 
   def index(self, name: str) -> int:
     return self._lookup[name]
 
+  def __contains__(self, name: str) -> bool:
+    return name in self._lookup
+
   @functools.cached_property
   def _lookup(self) -> dict[str, int]:
     return {n: i for i, n in enumerate(self.names)}
-
-  def color_to_pixel(self) -> dict[tuple[int, int, int], int]:
-    """Colour -> segmentation pixel value (label + 1, background 0)."""
-    table = {c: self.index(n) + 1 for n, c in self.colors.items()
-             if n in self.names}
-    table.setdefault((0, 0, 0), 0)
-    return table
-
-
-def read_label_file(root: pathlib.Path) -> ClassList | None:
-  """Reads `labels.txt` or `labelmap.txt` at the export root, if present."""
-  for file_name in LABEL_FILES:
-    path = root / file_name
-    if path.is_file():
-      return _parse_label_file(path, file_name)
-  return None
-
-
-def _parse_label_file(path: pathlib.Path, file_name: str) -> ClassList:
-  names, colors = [], {}
-  for line_no, raw in enumerate(path.read_text(encoding='utf-8').splitlines(),
-                                1):
-    line = raw.strip()
-    if not line or line.startswith('#'):
-      continue
-    name, _, rest = line.partition(':')
-    name = name.strip()
-    color = rest.split(':', 1)[0]
-    if color:
-      try:
-        r, g, b = (int(v) for v in color.split(','))
-      except ValueError:
-        raise ExportError(
-            f'colour {color!r} is not "R,G,B".', file=file_name,
-            item=f'line {line_no}',
-            fix='Write lines as "name:R,G,B::" (CVAT labelmap.txt).') from None
-      colors[name] = (r, g, b)
-    if name == BACKGROUND:
-      continue
-    if name in names:
-      raise ExportError(f'class {name!r} is listed twice.', file=file_name,
-                        item=f'line {line_no}', fix='Remove the duplicate.')
-    names.append(name)
-  if not names:
-    raise ExportError('the label file lists no classes.', file=file_name,
-                      fix='List one class name per line, or delete the file.')
-  return ClassList(tuple(names), file_name, colors)
 
 
 def resolve_classes(given: ClassList | None,
@@ -116,8 +67,13 @@ def resolve_classes(given: ClassList | None,
 
 
 def first_seen(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-  """name -> where it first appears, from `(name, where)` pairs."""
+  """name -> where it first appears, from `(name, where)` pairs.
+
+  Blank names are left out: such objects are skipped and reported by the
+  encoder, they do not make a class.
+  """
   seen: dict[str, str] = {}
   for name, where in pairs:
-    seen.setdefault(name, where)
+    if name and name.strip():
+      seen.setdefault(name, where)
   return seen

@@ -1,37 +1,45 @@
 """What a format parser hands to the shared encoder: one record per image.
 
 Parsers only read their format; they never open images or draw masks. All
-coordinates are in pixels of the annotation's frame. The shared encoder
-(`encode.py`) turns a record into an example of the common schema, so every
-format gets the same validation, clipping, masks and report entries.
+coordinates are in pixels of the annotation's frame and were validated by
+`core.values` on the way in. The shared encoder (`encode.py`) turns a record
+into an example of the common schema, so every format gets the same checks,
+clipping, masks and report entries.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 from typing import Any, Sequence
 
+from tfds_builders.core import report
 from tfds_builders.core.geometry import PixelBox
+from tfds_builders.core.labels import ClassList
+from tfds_builders.core.mask_files import ValueMap
+from tfds_builders.core.masks import Mask
 
 
 @dataclasses.dataclass
 class MaskRef:
-  """A mask in a local file, in encoded bytes, or as an array.
+  """An object's mask: in a mask file, in encoded bytes, or decoded.
 
-  `value=None` means any non-zero pixel is in the mask; otherwise the mask is
-  `pixels == value` (VOC SegmentationObject instance ids) or, with an RGB
-  `value`, pixels of that colour (Labelbox composite masks).
+  `value=None` means any non-zero pixel is in the mask; an int means the
+  pixels of that instance id (VOC SegmentationObject: palette index, or the
+  VOC colour of that index in RGB files); an RGB tuple means the pixels of
+  that colour (Labelbox composite masks).
   """
-  path: str | None = None
+  path: str | None = None  # a confined real path (from ExportFiles)
   data: bytes | None = None
-  array: Any = None  # (H, W) numpy array
+  mask: Mask | None = None  # already decoded and cropped
   value: int | tuple[int, int, int] | None = None
+  file: str = ''  # the mask file's name in messages
 
 
 @dataclasses.dataclass
 class ObjectAnnotation:
   label: str
-  where: str  # e.g. 'annotations/a.xml: object #2', for the report
+  where: str  # e.g. 'object #2 (dog)', for the report
   box: PixelBox | None = None  # xmin, ymin, xmax, ymax
   polygons: Sequence[Sequence[float]] = ()  # [[x0, y0, x1, y1, ...], ...]
   coco_segmentation: Any = None  # COCO polygons/RLE, decoded by pycocotools
@@ -49,11 +57,11 @@ class ObjectAnnotation:
 
 @dataclasses.dataclass
 class SemanticMaskRef:
-  """A whole-image class mask: palette PNG indices or colours to map."""
-  path: str
-  # pixel value (index or RGB colour) -> segmentation value (label + 1), or
-  # None when pixel values already are label + 1 (VOC palette indices).
-  mapping: dict | None = None
+  """A whole-image class mask and the map that says what its values mean."""
+  file: str  # for messages: relative to the export root, or the record
+  value_map: ValueMap
+  path: str | None = None  # a confined real path
+  data: bytes | None = None
 
 
 @dataclasses.dataclass
@@ -61,11 +69,26 @@ class ImageRecord:
   image_id: str
   filename: str  # relative to the export root, forward slashes
   annotation_file: str  # where the record came from, for the report
-  image_path: str | None = None  # local file to read
+  image_path: str | None = None  # a confined real path to read
   image_bytes: bytes | None = None  # or the bytes themselves (TFRecords)
   objects: list[ObjectAnnotation] = dataclasses.field(default_factory=list)
   semantic_mask: SemanticMaskRef | None = None
-  semantic_mask_bytes: bytes | None = None
   declared_size: tuple[int, int] | None = None  # (width, height) in the file
   split: str | None = None  # from the export; None = assign by hashing the id
+  split_source: str = ''  # what stated the split ('folder valid/', ...)
+  # Why the image's file could not be found, when it could not.
+  missing_image: str = ''
   extra: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class ParsedExport:
+  """What a format parser found in the export folder."""
+  export_format: str  # e.g. 'PASCAL VOC (labelImg layout)'
+  records: list[ImageRecord]
+  classes: ClassList | None  # the list the export names, if it names one
+  export_images: int  # images the annotations list, including unreadable
+  export_objects: int  # annotations in the files, including unusable
+  issues: list[report.Issue] = dataclasses.field(default_factory=list)
+  # Annotation files read (for the source manifest), absolute paths.
+  source_files: list[pathlib.Path] = dataclasses.field(default_factory=list)

@@ -13,6 +13,8 @@ import json
 import pathlib
 from typing import Iterable
 
+from tfds_builders.core.errors import ExportError
+
 REPORT_FILENAME = 'build_report.json'
 
 # What happened to the item.
@@ -30,9 +32,20 @@ class Issue:
   problem: str
   action: str  # one of the constants above
   objects_lost: int = 0  # annotations that did not make it into the dataset
+  fix: str = ''  # what the user can do about it
 
   def to_json(self) -> dict:
     return dataclasses.asdict(self)
+
+  @classmethod
+  def from_error(cls, error: ExportError, action: str, objects_lost: int = 0,
+                 *, file: str = '', item: str = '') -> 'Issue':
+    """The report entry for a per-item error that was skipped, not raised.
+
+    `file` and `item` are used where the error does not name its own.
+    """
+    return cls(error.file or file, error.item or item, error.problem, action,
+               objects_lost, error.fix or '')
 
 
 @dataclasses.dataclass
@@ -44,17 +57,20 @@ class ExampleSummary:
   issues: list[Issue]
   image_id: str = ''
   image_sha256: str = ''  # of the stored image bytes, for the manifest
+  # Each kept object's [ymin, xmin, ymax, xmax] (relative), with `labels`.
+  boxes: list[list[float]] = dataclasses.field(default_factory=list)
 
   def to_json(self) -> dict:
     return {'split': self.split, 'included': self.included,
             'labels': self.labels, 'issues': [i.to_json() for i in self.issues],
-            'image_id': self.image_id, 'image_sha256': self.image_sha256}
+            'image_id': self.image_id, 'image_sha256': self.image_sha256,
+            'boxes': self.boxes}
 
   @classmethod
   def from_json(cls, data: dict) -> 'ExampleSummary':
     return cls(data['split'], data['included'], data['labels'],
                [Issue(**i) for i in data['issues']], data['image_id'],
-               data['image_sha256'])
+               data['image_sha256'], data.get('boxes', []))
 
 
 @dataclasses.dataclass
@@ -70,6 +86,9 @@ class BuildReport:
   summaries: list[ExampleSummary]
   manifest: dict | None = None
   warnings: list[str] = dataclasses.field(default_factory=list)
+  # split -> {what stated it: images}, e.g. {'validation': {'folder valid/':
+  # 6}, 'test': {'hash of the image id': 9}}.
+  split_sources: dict = dataclasses.field(default_factory=dict)
 
   def to_json(self) -> dict:
     splits = collections.defaultdict(
@@ -93,6 +112,7 @@ class BuildReport:
         'classes': self.classes,
         'class_source': self.class_source,
         'splits': {k: splits[k] for k in sorted(splits)},
+        'split_sources': self.split_sources,
         'export': {'images': self.export_images,
                    'objects': self.export_objects},
         'dataset_totals': {
@@ -128,8 +148,10 @@ def summary_text(data: dict, max_issues: int = 10) -> str:
   for name, split in data['splits'].items():
     per_class = ', '.join(f'{k}={v}' for k, v in sorted(
         split['objects_per_class'].items()))
+    sources = ', '.join(data.get('split_sources', {}).get(name, {}))
     lines.append(f"  {name}: {split['images']} images, {split['objects']}"
-                 f" objects ({per_class})")
+                 f" objects ({per_class})"
+                 + (f" [split from {sources}]" if sources else ''))
   skipped = data['skipped']
   lines.append(f"  export: {data['export']['images']} images,"
                f" {data['export']['objects']} objects; skipped"
@@ -138,9 +160,10 @@ def summary_text(data: dict, max_issues: int = 10) -> str:
   for warning in data['warnings']:
     lines.append(f'  WARNING: {warning}')
   for issue in data['issues'][:max_issues]:
+    fix = f" Fix: {issue['fix']}" if issue.get('fix') else ''
     lines.append(f"  - {issue['action']}: {issue['file']}"
                  f"{': ' + issue['item'] if issue['item'] else ''}:"
-                 f" {issue['problem']}")
+                 f" {issue['problem']}{fix}")
   if len(data['issues']) > max_issues:
     lines.append(f"  ... {len(data['issues']) - max_issues} more in"
                  f" {REPORT_FILENAME}")

@@ -7,6 +7,10 @@ import tensorflow_datasets as tfds
 
 from tfds_builders.core.labels import BACKGROUND
 
+# segmentation_mask value of void / unknown / crowd pixels: ignored by losses
+# and metrics. The one definition; everything else imports it.
+VOID = 255
+
 
 def features(instance_masks: bool,
              class_names: list[str] | None = None) -> tfds.features.FeaturesDict:
@@ -26,6 +30,9 @@ def features(instance_masks: bool,
       'is_difficult': tfds.features.Scalar(dtype=np.bool_),
       'is_truncated': tfds.features.Scalar(dtype=np.bool_),
       'area': tfds.features.Scalar(dtype=np.float32),
+      # Whether the export gave the object a polygon, RLE or mask; when it
+      # did not, `mask` is all zeros (never the box: nothing is made up).
+      'has_mask': tfds.features.Scalar(dtype=np.bool_),
   }
   if instance_masks:
     objects['mask'] = tfds.features.Image(shape=(None, None, 1),

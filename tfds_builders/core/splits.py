@@ -1,8 +1,59 @@
-"""Deterministic train/test assignment for exports that carry no splits."""
+"""Splits: the one table of split words, and the hash split for the rest.
+
+Every format names its splits the same few ways: a list file (`ImageSets/
+Main/val.txt`, Darknet's `train.txt`), a folder (Roboflow's `valid/`,
+labelImg's `images/test/`, COCO's `val2017/`), or a word in the name of a file
+that holds a whole split (`instances_val2017.json`, `train.record`). All of
+them are read through `split_word`, so `minival`, `dev` or `testing` mean the
+same in every format. A split the export states wins over hashing; the
+report says where each split came from (`ImageRecord.split_source`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from typing import Iterable
+
+TRAIN, VALIDATION, TEST = 'train', 'validation', 'test'
+SPLIT_WORDS = {
+    'train': TRAIN, 'training': TRAIN,
+    'val': VALIDATION, 'valid': VALIDATION, 'validation': VALIDATION,
+    'minival': VALIDATION, 'dev': VALIDATION,
+    'test': TEST, 'testing': TEST, 'testdev': TEST,
+}
+HASHED = 'hash of the image id'  # split_source of hashed images
+_WORD = re.compile(r'[a-z]+')
+
+
+def split_word(text: str) -> str | None:
+  """The split a name states, or None.
+
+  The whole name is tried first (`val2017`, `Train`), then its words, cut
+  at anything that is not a letter (`obj_train_data`, `test-dev2017`,
+  `instances_val2017`). A name whose words state two different splits
+  (`train_test`) states none.
+  """
+  lowered = re.sub(r'test[-_ ]dev', 'testdev', text.lower())  # COCO test-dev
+  whole = SPLIT_WORDS.get(lowered.rstrip('0123456789'))
+  if whole:
+    return whole
+  found = {SPLIT_WORDS[w] for w in _WORD.findall(lowered) if w in SPLIT_WORDS}
+  return found.pop() if len(found) == 1 else None
+
+
+def split_from_folders(folders: Iterable[str]) -> tuple[str, str] | None:
+  """`(split, folder)` of the nearest folder naming a split, or None.
+
+  `folders` are the folder names between the export root and the file,
+  outermost first (the root's own name is the user's choice and is never
+  read): `('valid',)`, `('images', 'test')`, `('train', 'labels')`.
+  """
+  for folder in reversed(list(folders)):
+    split = split_word(folder)
+    if split:
+      return split, folder
+  return None
 
 
 def holdout_fraction_of(image_id: str) -> float:
@@ -17,4 +68,4 @@ def holdout_fraction_of(image_id: str) -> float:
 
 def assign_split(image_id: str, test_fraction: float = 0.2) -> str:
   """'test' for about `test_fraction` of ids, 'train' for the rest."""
-  return 'test' if holdout_fraction_of(image_id) < test_fraction else 'train'
+  return TEST if holdout_fraction_of(image_id) < test_fraction else TRAIN

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import tensorflow_datasets as tfds
 
-from tfds_builders.core.builder import ExportBuilder, ParsedExport
+from tfds_builders.core.builder import ExportBuilder
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.records import ParsedExport
 from tfds_builders.labelbox import parse
 
 
@@ -30,5 +30,5 @@ class LabelboxExport(ExportBuilder):
   private media; downloads are cached in the TFDS download folder).
   """
 
-  def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
-    return parse.parse_export(root, dl_manager, self.FIXED_CLASSES)
+  def _parse_export(self, files: ExportFiles, dl_manager) -> ParsedExport:
+    return parse.parse_export(files, dl_manager, self.FIXED_CLASSES)

@@ -29,7 +29,7 @@ import urllib.parse
 import requests
 
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.paths import check_relative, resolve_inside
+from tfds_builders.core.exportfs import ExportFiles, check_name
 
 API_KEY_ENV = 'LABELBOX_API_KEY'
 # The key is only ever sent to Labelbox itself, never to the image hosts
@@ -54,32 +54,33 @@ class Media:
 
 @dataclasses.dataclass(frozen=True)
 class Found:
-  path: pathlib.Path | None
+  path: pathlib.Path | None  # the real path to read
   problem: str = ''  # why it is missing: places looked, download error
+  name: str | None = None  # relative to the export root, when it is there
 
 
 class MediaFinder:
   """Locates media locally and downloads the rest, in parallel."""
 
-  def __init__(self, root: pathlib.Path, download_dir: os.PathLike | None):
-    self._root = root
+  def __init__(self, files: ExportFiles, download_dir: os.PathLike | None):
+    self._files = files
     self._cache = pathlib.Path(download_dir) / CACHE_DIR if (
         download_dir) else None
     self._checksums = _read_checksums(self._cache)
     self._lock = threading.Lock()
     self._downloaded: dict[str, Found] = {}
 
-  def find_local(self, media: Media, *, file: str) -> pathlib.Path | None:
-    """The file of `media` in the export folder, if it is there."""
+  def find_local(self, media: Media, *, file: str) -> str | None:
+    """The file of `media` in the export folder (its relative name), if it
+    is there."""
     for folder in media.folders:
       for name in media.names:
         try:  # an external id may hold '..' or an absolute path
-          path = resolve_inside(self._root, posixpath.join(folder, name),
-                                file=file)
+          found = self._files.confine(posixpath.join(folder, name), file=file)
         except ExportError:
           continue
-        if path.is_file():
-          return path
+        if found:
+          return found
     return None
 
   def download_all(self, urls: set[str]) -> None:
@@ -93,9 +94,9 @@ class MediaFinder:
 
   def find(self, media: Media, *, file: str) -> Found:
     """Local file or downloaded copy (after `download_all`), or why not."""
-    path = self.find_local(media, file=file)
-    if path is not None:
-      return Found(path)
+    name = self.find_local(media, file=file)
+    if name is not None:
+      return Found(pathlib.Path(self._files.real_path(name)), name=name)
     looked = _looked(media)
     if not media.url:
       return Found(None, f'{looked}; the export gives no URL')
@@ -212,7 +213,7 @@ def check_keys(*keys: str | None, file: str, item: str) -> None:
   one that is absolute or climbs out with `..` is refused with an error."""
   for key in keys:
     if isinstance(key, str) and key:
-      check_relative(key, file=file, item=f'{item}: {key!r}')
+      check_name(key, file=file, item=f'{item}: {key!r}')
 
 
 def local_names(*keys: str | None, url: str | None = None) -> tuple[str, ...]:

@@ -13,12 +13,12 @@ Model-run exports carry their labels and data split in
 from __future__ import annotations
 
 import json
-import pathlib
 import urllib.parse
 from typing import Any
 
 from tfds_builders.core import report
 from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import open_regular
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
 from tfds_builders.labelbox.media import (MASK_FOLDERS, Media, check_keys,
@@ -28,9 +28,10 @@ _FIX_LINE = ('Re-download the export: every line must be one JSON object, and'
              ' an export cut short ends in a broken line.')
 
 
-def read_lines(path: pathlib.Path, file: str, read: rows.ReadRows) -> None:
-  """Reads an .ndjson file; a broken line is an error naming the line."""
-  with path.open('rb') as lines:
+def read_lines(path: str, file: str, read: rows.ReadRows) -> None:
+  """Reads an .ndjson file (a confined real path); a broken line is an error
+  naming the line."""
+  with open_regular(path, file=file) as lines:
     for line_no, raw in enumerate(lines, 1):
       if not raw.strip():
         continue

@@ -15,11 +15,11 @@ found locally or downloaded (`media.py`) and turned into `ImageRecord`s.
 
 from __future__ import annotations
 
-import json
 import pathlib
 
-from tfds_builders.core.builder import ParsedExport
 from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.records import ParsedExport
 from tfds_builders.labelbox import legacy_json, ndjson, rows, tfrecords
 from tfds_builders.labelbox.media import MediaFinder
 
@@ -28,20 +28,21 @@ FORMAT_NAMES = {'ndjson': 'Labelbox export v2 (NDJSON)',
                 'v1': 'Labelbox legacy JSON export (v1)'}
 
 
-def parse_export(root: pathlib.Path, dl_manager,
+def parse_export(export: ExportFiles, dl_manager,
                  fixed_classes: tuple[str, ...] | None = None
                  ) -> ParsedExport:
-  """Reads whichever Labelbox export `root` holds."""
-  root = root.resolve()
-  finder = MediaFinder(root, getattr(dl_manager, 'download_dir', None))
-  kind, files, contents = detect(root)
+  """Reads whichever Labelbox export the folder holds."""
+  root = export.root
+  finder = MediaFinder(export, getattr(dl_manager, 'download_dir', None))
+  kind, files, contents = detect(export)
   if kind == 'tfrecord':
-    return tfrecords.parse(root, files[0], contents[0], finder, fixed_classes)
+    return tfrecords.parse(export, files[0], contents[0], finder,
+                           fixed_classes)
   read = rows.ReadRows()
   for path, content in zip(files, contents):
     name = path.relative_to(root).as_posix()
     if kind == 'ndjson' and content is None:
-      ndjson.read_lines(path, name, read)
+      ndjson.read_lines(export.real_path(name), name, read)
     elif kind == 'ndjson':
       ndjson.read_list(content, name, read)
     else:
@@ -49,16 +50,20 @@ def parse_export(root: pathlib.Path, dl_manager,
   return rows.to_parsed_export(read, root, finder, FORMAT_NAMES[kind], files)
 
 
-def detect(root: pathlib.Path) -> tuple[str, list[pathlib.Path], list]:
-  """(kind, files, parsed JSON of each file or None) of the export at root."""
-  lines_files = sorted(p for p in root.iterdir()
-                       if p.suffix.lower() in NDJSON_SUFFIXES and p.is_file())
+def detect(export: ExportFiles) -> tuple[str, list[pathlib.Path], list]:
+  """(kind, files, parsed JSON of each file or None) of the export."""
+  root = export.root
+  at_root = [n for n in export.files() if '/' not in n]
+  lines_files = [root / n for n in at_root
+                 if pathlib.PurePosixPath(n).suffix.lower() in NDJSON_SUFFIXES]
   if lines_files:
     return 'ndjson', lines_files, [None] * len(lines_files)
   found: dict[str, list] = {'ndjson': [], 'v1': [], 'tfrecord': []}
-  for path in sorted(p for p in root.iterdir()
-                     if p.suffix.lower() == '.json' and p.is_file()):
-    content = _load_json(path, root)
+  for name in at_root:
+    if pathlib.PurePosixPath(name).suffix.lower() != '.json':
+      continue
+    path = root / name
+    content = export.read_json(name)
     kind = _json_kind(content)
     if kind:  # other JSON files (a COCO export beside it...) are ignored
       found[kind].append((path, content))
@@ -66,7 +71,7 @@ def detect(root: pathlib.Path) -> tuple[str, list[pathlib.Path], list]:
     if found[kind]:
       files, contents = zip(*found[kind])
       return kind, list(files), list(contents)
-  listed = ', '.join(sorted(p.name for p in root.iterdir())[:10]) or 'nothing'
+  listed = ', '.join(at_root[:10]) or 'nothing'
   raise ExportError(
       'no Labelbox export found: expected an export v2 *.ndjson file, a'
       ' legacy JSON export (*.json, a list of rows with "DataRow ID") or a'
@@ -74,15 +79,6 @@ def detect(root: pathlib.Path) -> tuple[str, list[pathlib.Path], list]:
       f' "legend"). The folder holds: {listed}.', file=str(root),
       fix='Point --manual_dir at the folder holding the .ndjson file that'
       " Labelbox's Export button (or project.export()) gave you.")
-
-
-def _load_json(path: pathlib.Path, root: pathlib.Path):
-  try:
-    return json.loads(path.read_text(encoding='utf-8-sig'))
-  except (json.JSONDecodeError, UnicodeDecodeError) as e:
-    raise ExportError(
-        f'not valid JSON ({e}).', file=path.relative_to(root).as_posix(),
-        fix='Re-download the export; the file may be cut short.') from None
 
 
 def _json_kind(content) -> str | None:

@@ -15,8 +15,8 @@ import pathlib
 from typing import Any
 
 from tfds_builders.core import report
-from tfds_builders.core.builder import ParsedExport
-from tfds_builders.core.records import ImageRecord, MaskRef, ObjectAnnotation
+from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
+                                        ParsedExport)
 from tfds_builders.labelbox.media import Media, MediaFinder
 
 # Labelbox data split names (and common spellings) -> TFDS split names.
@@ -63,9 +63,8 @@ def to_parsed_export(read: ReadRows, root: pathlib.Path, finder: MediaFinder,
   records = [r for r in (_to_record(row, root, finder, read.issues)
                          for row in read.rows) if r is not None]
   # Local mask files are annotations too: they go into the source manifest.
-  mask_files = sorted({pathlib.Path(o.mask.path) for r in records
-                       for o in r.objects if o.mask and o.mask.path
-                       and root in pathlib.Path(o.mask.path).parents})
+  mask_files = sorted({root / o.mask.file for r in records
+                       for o in r.objects if o.mask and o.mask.file})
   return ParsedExport(format_name, records, None, read.export_images,
                       read.export_objects, read.issues,
                       list(export_files) + mask_files)
@@ -75,10 +74,11 @@ def _to_record(row: Row, root: pathlib.Path, finder: MediaFinder,
                issues: list[report.Issue]) -> ImageRecord | None:
   image = finder.find(row.image, file=row.file)
   if image.path is None:
-    issues.append(report.Issue(
-        row.file, row.item, f'image not found: {image.problem}',
-        report.SKIPPED_IMAGE, len(row.objects)))
-    return None
+    return ImageRecord(
+        image_id=row.image_id, filename=row.filename,
+        annotation_file=row.file, missing_image=image.problem,
+        objects=[a for a, _ in row.objects], declared_size=row.declared_size,
+        split=row.split, split_source='Labelbox data split', extra=row.extra)
   objects = []
   for annotation, mask in row.objects:
     if mask is not None:
@@ -88,16 +88,14 @@ def _to_record(row: Row, root: pathlib.Path, finder: MediaFinder,
             row.file, annotation.where, f'mask not found: {found.problem}',
             report.SKIPPED_OBJECT, 1))
         continue
-      annotation.mask = dataclasses.replace(annotation.mask,
-                                            path=str(found.path))
+      annotation.mask = dataclasses.replace(
+          annotation.mask, path=str(found.path), file=found.name or '')
     objects.append(annotation)
-  inside = root in image.path.parents
   return ImageRecord(
-      image_id=row.image_id,
-      filename=image.path.relative_to(root).as_posix() if inside else
-      row.filename,
+      image_id=row.image_id, filename=image.name or row.filename,
       annotation_file=row.file, image_path=str(image.path), objects=objects,
-      declared_size=row.declared_size, split=row.split, extra=row.extra)
+      declared_size=row.declared_size, split=row.split,
+      split_source='Labelbox data split', extra=row.extra)
 
 
 def split_of(value: Any, row_file: str, item: str,

@@ -1,7 +1,8 @@
 """The legacy Labelbox TFRecord export: `export.json` + TFRecord files.
 
-`export.json` holds `tfrecord_paths` (relative to the export, absolute, any
-URI `tf.io.gfile` opens, or http(s) URLs, downloaded like media) and `legend`
+`export.json` holds `tfrecord_paths` (relative to the export, or http(s)
+URLs, downloaded like media; absolute paths and other URIs are refused:
+every file a build reads lies in the export or the download dir) and `legend`
 (class name -> pixel value in the segmentation maps). Each record holds
 `image/encoded`, `image/filename`, `image/ID`, `image/format`, `image/height`,
 `image/width` and `image/segmentation/class/encoded` (a PNG of legend values).
@@ -22,37 +23,39 @@ import numpy as np
 from scipy import ndimage
 import tensorflow as tf
 
-from tfds_builders.core import geometry, masks, report
-from tfds_builders.core.builder import ParsedExport
+from tfds_builders.core import mask_files, masks, report, tfrecords
 from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import BACKGROUND, ClassList
-from tfds_builders.core.paths import resolve_inside
+from tfds_builders.core.mask_files import ValueMap
 from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
-                                        SemanticMaskRef)
+                                        ParsedExport, SemanticMaskRef)
 from tfds_builders.labelbox.media import Media, MediaFinder
 
 FORMAT_NAME = 'Labelbox legacy TFRecord export'
 _EIGHT_NEIGHBOURS = np.ones((3, 3), bool)
 
 
-def parse(root: pathlib.Path, path: pathlib.Path, content: dict,
+def parse(export: ExportFiles, path: pathlib.Path, content: dict,
           finder: MediaFinder, fixed_classes: tuple[str, ...] | None
           ) -> ParsedExport:
+  root = export.root
   file = path.relative_to(root).as_posix()
   classes, mapping = _legend(content.get('legend'), file, fixed_classes)
   records, issues, source_files = [], [], [path]
   export_images = export_objects = 0
-  for record_file, location in _tfrecord_files(content, root, file, finder):
-    if root in pathlib.Path(location).parents:
-      source_files.append(pathlib.Path(location))
+  for record_file, location, inside in _tfrecord_files(content, export, file,
+                                                       finder):
+    if inside:
+      source_files.append(root / record_file)
     for index, example in _read(location, record_file):
       export_images += 1
       where = f'record #{index + 1}'
       try:
         record = _record(example, record_file, where, mapping, classes)
       except ExportError as e:
-        issues.append(report.Issue(record_file, where, e.problem,
-                                   report.SKIPPED_IMAGE))
+        issues.append(report.Issue.from_error(e, report.SKIPPED_IMAGE,
+                                              file=record_file, item=where))
         continue
       export_objects += len(record.objects)
       records.append(record)
@@ -94,9 +97,10 @@ def _legend(legend: Any, file: str, fixed: tuple[str, ...] | None
   return classes, mapping
 
 
-def _tfrecord_files(content: dict, root: pathlib.Path, file: str,
+def _tfrecord_files(content: dict, export: ExportFiles, file: str,
                     finder: MediaFinder):
-  """(name for the report, path or URI to open) of each listed TFRecord."""
+  """(name for the report, confined path to open, whether it is in the
+  export) of each listed TFRecord."""
   paths = content.get('tfrecord_paths')
   paths = [paths] if isinstance(paths, str) else paths
   if not isinstance(paths, list) or not paths or not all(
@@ -112,27 +116,31 @@ def _tfrecord_files(content: dict, root: pathlib.Path, file: str,
         raise ExportError(f'TFRecord file not found: {found.problem}.',
                           file=file, item='tfrecord_paths',
                           fix='Download it next to export.json.')
-      yield base, str(found.path)
-    elif len(scheme) > 1 or pathlib.PurePath(name).is_absolute():
-      yield name, name  # gs://..., s3://..., /abs/path: tf.io.gfile opens it
+      yield base, str(found.path), False
+    elif len(scheme) > 1:
+      raise ExportError(
+          f'TFRecord path {name!r} is a {scheme}:// URI; only files in the'
+          ' export and http(s) URLs are read.', file=file,
+          item='tfrecord_paths', fix='Copy the TFRecord files into the export'
+          ' folder and list them by relative path.')
     else:
-      yield name, str(resolve_inside(root, name, file=file,
-                                     item='tfrecord_paths'))
+      found = export.confine(name, file=file, item='tfrecord_paths')
+      if found is None:
+        raise ExportError(f'TFRecord file {name!r} is not in the export.',
+                          file=file, item='tfrecord_paths',
+                          fix='Put it beside export.json.')
+      yield found, export.real_path(found), True
 
 
 def _read(location: str, name: str):
   """Yields (index, tf.train.Example); unreadable files are errors."""
-  index = -1
-  try:
-    for index, raw in enumerate(tf.data.TFRecordDataset(location)):
-      yield index, tf.train.Example.FromString(raw.numpy())
-  except (tf.errors.OpError, ValueError) as e:
-    message = getattr(e, 'message', str(e)).splitlines()[0]
-    raise ExportError(f'TFRecord file could not be read after {index + 1}'
-                      f' records ({message}).', file=name,
-                      item=f'record #{index + 2}',
-                      fix='Re-download the export; the file may be missing'
-                      ' or cut short.') from None
+  for index, raw in tfrecords.read_records(location, file=name):
+    try:
+      yield index, tf.train.Example.FromString(raw)
+    except Exception as e:  # protobuf DecodeError
+      raise ExportError(f'record is not a tf.train.Example ({e}).', file=name,
+                        item=f'record #{index + 1}',
+                        fix='Re-download the export.') from None
 
 
 def _record(example, file: str, where: str, mapping: dict[int, int],
@@ -154,27 +162,34 @@ def _record(example, file: str, where: str, mapping: dict[int, int],
       image_id=image_id, filename=name or image_id, annotation_file=file,
       image_bytes=image,
       objects=_regions(seg, mapping, classes, file, item),
-      semantic_mask=SemanticMaskRef(f'{file}: {item}', mapping),
-      semantic_mask_bytes=seg,
+      semantic_mask=SemanticMaskRef(f'{file}: {item}', _value_map(mapping,
+                                                                  classes),
+                                    data=seg),
       declared_size=(width, height) if width > 0 and height > 0 else None)
+
+
+def _value_map(mapping: dict[int, int], classes: ClassList) -> ValueMap:
+  names = {value: (classes.names[label - 1] if label else BACKGROUND)
+           for value, label in mapping.items()}
+  return ValueMap(names, {}, 'the export.json legend')
 
 
 def _regions(seg: bytes, mapping: dict[int, int], classes: ClassList,
              file: str, item: str) -> list[ObjectAnnotation]:
-  """One object per connected region of each class in the map."""
-  pixels = masks.read_index_png(seg, file=f'{file}: {item}')
+  """One object per connected region of each class in the map, each mask
+  cropped to its region (a map of thousands of specks stays small)."""
+  pixels = mask_files.read_index_pixels(seg, file=f'{file}: {item}')
   objects = []
   for value, label in sorted(mapping.items()):
     if label == 0:
       continue
     regions, count = ndimage.label(pixels == value, _EIGHT_NEIGHBOURS)
-    for region in range(1, count + 1):
-      mask = (regions == region).astype(np.uint8)
-      name = classes.names[label - 1]
+    name = classes.names[label - 1]
+    for region, mask in sorted(masks.masks_of_labels(
+        regions, range(1, count + 1)).items()):
       objects.append(ObjectAnnotation(
           label=name, where=f'{item}: region #{region} of {name}',
-          box=geometry.box_from_mask(mask),
-          mask=MaskRef(data=masks.encode_png(mask))))
+          box=mask.box(), mask=MaskRef(mask=mask)))
   return objects
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import tensorflow_datasets as tfds
 
-from tfds_builders.core.builder import ExportBuilder, ParsedExport
+from tfds_builders.core.builder import ExportBuilder
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.records import ParsedExport
 from tfds_builders.tfod import parse
 
 
@@ -28,6 +28,6 @@ class TfodExport(ExportBuilder):
   `create_*_tf_record.py` together with their label map `*.pbtxt`.
   """
 
-  def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
+  def _parse_export(self, files: ExportFiles, dl_manager) -> ParsedExport:
     del dl_manager  # TFRecord exports are local files
-    return parse.parse_export(root)
+    return parse.parse_export(files)

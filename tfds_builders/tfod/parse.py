@@ -21,25 +21,25 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import posixpath
 import re
 
 import numpy as np
 import tensorflow as tf
 from google.protobuf import message as protobuf_message
 
-from tfds_builders.core import report
-from tfds_builders.core.builder import ParsedExport
+from tfds_builders.core import report, splits, tfrecords
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.label_map import LabelMap, read_label_map
-from tfds_builders.core.paths import relative_name, resolve_inside
-from tfds_builders.core.records import ImageRecord, MaskRef, ObjectAnnotation
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.tfod.label_map import LabelMap, parse_label_map
+from tfds_builders.core.lookup import ImageLookup
+from tfds_builders.core.masks import Mask
+from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
+                                        ParsedExport)
 
 _RECORD_FILE = re.compile(
     r'^(?P<base>.+\.(?:tfrecords?|records?|tfrec))'
     r'(?:-(?P<shard>\d+)-of-(?P<shards>\d+))?(?:\.gz)?$', re.IGNORECASE)
-SPLIT_WORDS = {'train': 'train', 'training': 'train', 'val': 'validation',
-               'valid': 'validation', 'validation': 'validation',
-               'test': 'test', 'testing': 'test', 'trainval': 'trainval'}
 _BOX_KEYS = tuple(f'image/object/bbox/{c}'
                   for c in ('xmin', 'ymin', 'xmax', 'ymax'))
 _FLAG_KEYS = {'is_difficult': 'image/object/difficult',
@@ -50,27 +50,26 @@ _MASK_KEY = 'image/object/mask'
 
 @dataclasses.dataclass(frozen=True)
 class RecordFile:
-  path: pathlib.Path
+  path: str  # the confined real path
   file: str  # relative to the export root, for messages
   split: str | None
   sharded: bool
 
 
-def find_record_files(root: pathlib.Path) -> list[RecordFile]:
+def find_record_files(files: ExportFiles) -> list[RecordFile]:
   found = []
-  for path in sorted(p for p in root.rglob('*') if p.is_file()):
-    match = _RECORD_FILE.match(path.name)
-    if match and not path.name.startswith('.'):
-      file = relative_name(root, path)
-      folders = pathlib.PurePosixPath(file).parent.parts
-      found.append(RecordFile(path, file,
+  for name in files.files():
+    match = _RECORD_FILE.match(name.rsplit('/', 1)[-1])
+    if match:
+      folders = pathlib.PurePosixPath(name).parent.parts
+      found.append(RecordFile(files.real_path(name), name,
                               split_from_names(match['base'], folders),
                               match['shard'] is not None))
   if not found:
     raise ExportError(
         'no TFRecord files found (*.tfrecord, *.record, *.record-00000-of-N).',
-        file=str(root), fix='Point --manual_dir at the folder holding the'
-        ' TFRecords and label_map.pbtxt.')
+        file=str(files.root), fix='Point --manual_dir at the folder holding'
+        ' the TFRecords and label_map.pbtxt.')
   return found
 
 
@@ -81,26 +80,22 @@ def split_from_names(base: str, folders: tuple[str, ...]) -> str | None:
   dropped: `val2017` -> val), then the folders from the nearest up. None when
   nothing names a split (`default.tfrecord`): the builder hashes the ids.
   """
-  stem = base.rsplit('.', 1)[0].lower()
-  words = [w.rstrip('0123456789') for w in re.split(r'[\W_]+', stem) if w]
-  candidates = [stem] + words[-1:] + words[:1]
-  candidates += [f.lower() for f in reversed(folders)]
-  for candidate in candidates:
-    if candidate in SPLIT_WORDS:
-      return SPLIT_WORDS[candidate]
-  return None
+  stem = base.rsplit('.', 1)[0]
+  if stem.lower() == 'trainval':
+    return 'trainval'
+  found = splits.split_word(stem) or splits.split_from_folders(folders)
+  return found[0] if isinstance(found, tuple) else found
 
 
-def read_label_maps(root: pathlib.Path) -> LabelMap | None:
-  """Every `*.pbtxt` under the root, merged; the same id must name the same
+def read_label_maps(export: ExportFiles) -> LabelMap | None:
+  """Every `*.pbtxt` in the export, merged; the same id must name the same
   class in all of them (Roboflow writes one per split folder)."""
   merged: dict[int, tuple] = {}
   ids: dict[str, int] = {}
   files = []
-  for path in sorted(root.rglob('*.pbtxt')):
-    file = relative_name(root, path)
+  for file in export.files(suffixes=('.pbtxt',)):
     files.append(file)
-    for item in read_label_map(path, file=file).items:
+    for item in parse_label_map(export.read_text(file), file=file).items:
       first, first_file = merged.setdefault(item.id, (item, file))
       first_id = ids.setdefault(item.class_name, item.id)
       if first != item or first_id != item.id:
@@ -115,17 +110,18 @@ def read_label_maps(root: pathlib.Path) -> LabelMap | None:
                   files[0] if len(files) == 1 else ', '.join(files))
 
 
-def parse_export(root: pathlib.Path) -> ParsedExport:
-  root = root.resolve()
-  record_files = find_record_files(root)
-  label_map = read_label_maps(root)
+def parse_export(export: ExportFiles) -> ParsedExport:
+  lookup = ImageLookup(export)
+  record_files = find_record_files(export)
+  label_map = read_label_maps(export)
   records, issues = [], []
   export_images = export_objects = 0
   for record_file in record_files:
     for index, serialized in read_records(record_file):
       export_images += 1
       example = parse_example(serialized, record_file.file, index)
-      reader = _RecordReader(example, record_file, index, root, label_map)
+      reader = _RecordReader(example, record_file, index, export, lookup,
+                             label_map)
       export_objects += reader.object_count()
       try:
         records.append(reader.image_record())
@@ -154,32 +150,7 @@ def _describe(record_files: list[RecordFile], label_map) -> str:
 
 def read_records(record_file: RecordFile):
   """Yields `(index, serialized bytes)`; corrupt data is an ExportError."""
-  with open(record_file.path, 'rb') as f:
-    gzip = f.read(2) == b'\x1f\x8b'
-  dataset = tf.data.TFRecordDataset(str(record_file.path),
-                                    compression_type='GZIP' if gzip else '')
-  iterator, index = iter(dataset), 0
-  while True:
-    try:
-      serialized = next(iterator)
-    except StopIteration:
-      return
-    except tf.errors.OpError as e:  # DataLossError: bad CRC, truncated
-      raise ExportError(
-          f'{_data_loss_problem(e.message)}; the {index} record(s) before it'
-          ' are readable.', file=record_file.file, item=f'record {index}',
-          fix='Re-download or re-export the file.') from None
-    yield index, serialized.numpy()
-    index += 1
-
-
-def _data_loss_problem(message: str) -> str:
-  detail = re.sub(r'\{\{.*?\}\}\s*', '', message).split(' [Op:')[0].strip()
-  if 'truncated record' in detail:
-    return f'the file ends in the middle of this record ({detail})'
-  if 'corrupted record' in detail:
-    return f'this record fails its CRC check: the file is corrupt ({detail})'
-  return f'this record cannot be read ({detail})'
+  return tfrecords.read_records(record_file.path, file=record_file.file)
 
 
 def parse_example(serialized: bytes, file: str, index: int) -> tf.train.Example:
@@ -211,10 +182,11 @@ class _RecordReader:
   """One `tf.train.Example` -> `ImageRecord`."""
 
   def __init__(self, example: tf.train.Example, record_file: RecordFile,
-               index: int, root: pathlib.Path, label_map: LabelMap | None):
+               index: int, export: ExportFiles, lookup: ImageLookup,
+               label_map: LabelMap | None):
     self._features = example.features.feature
     self._record_file = record_file
-    self._root = root
+    self._export, self._lookup = export, lookup
     self._label_map = label_map
     self._record_item = f'record {index}'
     self.where = f'{record_file.file} {self._record_item}'
@@ -231,15 +203,24 @@ class _RecordReader:
     record = ImageRecord(
         image_id=image_id, filename=filename or self.where,
         annotation_file=self.where, split=self._record_file.split,
+        split_source=f'record file {self._record_file.file}',
         declared_size=(width, height) if width > 0 and height > 0 else None)
     encoded = self._scalar('image/encoded', 'bytes_list') or b''
     if encoded:
       record.image_bytes = encoded
     elif filename:  # CVAT/Datumaro without images: images/<filename>
-      path = self._find_image(filename)
-      if path:
-        record.image_path = str(path)
-        record.filename = relative_name(self._root, path)
+      folder = posixpath.dirname(self._record_file.file)
+      near = (posixpath.join(folder, 'images'), folder)
+      if posixpath.basename(folder) == 'annotations':  # Datumaro
+        near = (posixpath.join(posixpath.dirname(folder), 'images'),) + near
+      found = self._lookup.find(
+          filename, near=near, split_folder=None, file=self._record_file.file,
+          item=f'{self._record_item} image/filename')
+      if found.name:
+        record.image_path = self._export.real_path(found.name)
+        record.filename = found.name
+      else:
+        record.missing_image = found.problem
     record.objects = self._objects(width, height)
     return record
 
@@ -324,24 +305,9 @@ class _RecordReader:
             f' {width}x{height} (image/width x image/height) need'
             f' {count * width * height}.')
       dense = np.asarray(values, np.float32).reshape(count, height, width)
-      return [MaskRef(array=(m > 0).astype(np.uint8)) for m in dense]
+      return [MaskRef(mask=Mask.from_full(m > 0)) for m in dense]
     raise _BadRecord(f'{_MASK_KEY} holds {kind}; expected PNG bytes or'
                      ' floats.')
-
-  def _find_image(self, filename: str) -> pathlib.Path | None:
-    folder = pathlib.PurePosixPath(self._record_file.file).parent
-    candidates = [folder / 'images' / filename, folder / filename]
-    if folder.name == 'annotations':  # Datumaro's annotations/ + images/
-      candidates.insert(0, folder.parent / 'images' / filename)
-    candidates += [pathlib.PurePosixPath('images') / filename,
-                   pathlib.PurePosixPath(filename)]
-    for candidate in dict.fromkeys(candidates):
-      path = resolve_inside(self._root, candidate.as_posix(),
-                            file=self._record_file.file,
-                            item=f'{self._record_item} image/filename')
-      if path.is_file():
-        return path
-    return None
 
   # Reading features.
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import tensorflow_datasets as tfds
 
-from tfds_builders.core.builder import ExportBuilder, ParsedExport
+from tfds_builders.core.builder import ExportBuilder
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.records import ParsedExport
 from tfds_builders.voc import parse
 
 
@@ -25,6 +25,6 @@ class VocExport(ExportBuilder):
   `labelmap.txt` to fix the class list and its order.
   """
 
-  def _parse_export(self, root: pathlib.Path, dl_manager) -> ParsedExport:
+  def _parse_export(self, files: ExportFiles, dl_manager) -> ParsedExport:
     del dl_manager  # VOC exports are local files
-    return parse.parse_export(root)
+    return parse.parse_export(files)

@@ -1,204 +1,315 @@
-"""PASCAL VOC XML exports: VOCdevkit, flat Annotations/JPEGImages, labelImg.
+"""Reading PASCAL VOC XML files into image records.
 
-Layouts found, in this order:
-  * `VOCdevkit/VOC20xx/` (or the `VOC20xx/` folder itself): `Annotations/`,
-    `JPEGImages/`, `ImageSets/Main/*.txt` split lists, `SegmentationClass/`,
-    `SegmentationObject/` (also CVAT's "PASCAL VOC 1.1" export).
-  * `annotations/` + `images/` (labelImg, Roboflow "Pascal VOC"), either case.
-  * XML files next to their images anywhere under the root (labelImg's default).
+`layout.py` says which XML files there are and what surrounds them; this
+module reads each one. Coordinates are used as written, as the TF Object
+Detection API's `create_pascal_tf_record.py` does (`xmin / width`); every
+number goes through `core.values`, so `1_0`, `nan` or `1e400` skip the
+object with a report instead of becoming a coordinate.
 
-Coordinates are used as written, as the TF Object Detection API's
-`create_pascal_tf_record.py` does (`xmin / width`).
+Splits, first that applies: the group's `ImageSets` lists (an XML in no list
+is reported as not included; an image listed without XML is kept without
+objects), a split folder in the XML's path (`train/`, `images/test/`,
+`annotations/valid/`), else the builder's hash split.
+
+Classes and masks: a class file (`labels.txt`, `labelmap.txt`) at the root or
+in a dataset folder gives the class list and what mask values mean; an
+export with `SegmentationClass/` masks and no class file uses the VOC
+devkit's 20 classes and colour map. `SegmentationObject/` instance i is the
+i-th `<object>` of the XML (palette index i, or VOC colour i in RGB files).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import pathlib
+import posixpath
+import re
 
 from lxml import etree
 
-from tfds_builders.core import report
-from tfds_builders.core.images import IMAGE_SUFFIXES, image_files
-from tfds_builders.core.builder import ParsedExport
-from tfds_builders.core.errors import ExportError
-from tfds_builders.core.labels import ClassList, read_label_file
-from tfds_builders.core.paths import relative_name, resolve_inside
+from tfds_builders.core import report, splits, values
+from tfds_builders.core.class_files import find_class_file, read_class_file
+from tfds_builders.core.errors import SkippableError
+from tfds_builders.core.exportfs import ExportFiles, decode_text
+from tfds_builders.core.labels import ClassList
+from tfds_builders.core.lookup import ImageLookup
+from tfds_builders.core.mask_files import VOC_CLASSES, ValueMap
 from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
-                                        SemanticMaskRef)
+                                        ParsedExport, SemanticMaskRef)
+from tfds_builders.voc.layout import MASK_FOLDERS, Group, find_groups
 
-SPLIT_NAMES = {'train': 'train', 'val': 'validation', 'valid': 'validation',
-               'validation': 'validation', 'test': 'test',
-               'trainval': 'trainval'}
+MAX_XML_BYTES = 32 << 20  # VOC files are a few KB; lxml needs ~10x in memory
 # Entity expansion and network access off: no XXE, no billion laughs.
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True,
                               load_dtd=False, huge_tree=False)
+_OBJECT_TAG = re.compile(rb'<(?:[\w.-]+:)?object[\s>/]')
+_DECLARATION = re.compile(r'^\s*<\?xml[^>]*\?>')
 
 
-@dataclasses.dataclass
-class Layout:
-  name: str
-  dataset_dir: pathlib.Path  # where labelmap.txt / ImageSets live
-  annotations_dir: pathlib.Path
-  images_dir: pathlib.Path | None  # None: images next to their XML
-  segmentation_class_dir: pathlib.Path | None = None
-  segmentation_object_dir: pathlib.Path | None = None
+def parse_export(files: ExportFiles) -> ParsedExport:
+  groups = find_groups(files)
+  lookup = ImageLookup(files, ignore_folders=MASK_FOLDERS)
+  classes, value_map = _class_list(files, groups)
+  reader = _Reader(files, lookup, value_map, prefix_ids=sum(
+      g.annotations is not None for g in groups) > 1)
+  for group in groups:
+    for name in group.xml_files:
+      reader.read_xml(group, name)
+    reader.add_listed_without_xml(group)
+  reader.issues += lookup.unclaimed_issues()
+  reader.issues += reader.unused_masks(groups)
+  label_files = [n for n in (find_class_file(files, ''),) if n]
+  return ParsedExport(
+      'PASCAL VOC (' + '; '.join(g.name for g in groups) + ')',
+      reader.records, classes, reader.export_images, reader.export_objects,
+      reader.issues, source_files=[files.path(n) for n in label_files + [
+          x for g in groups for x in g.xml_files]])
 
 
-def find_layout(root: pathlib.Path) -> Layout:
-  """Works out which VOC layout `root` holds, or says clearly it holds none."""
-  candidates = [root] + sorted(p for p in root.glob('VOC*') if p.is_dir()) + \
-      sorted(p for p in root.glob('VOCdevkit/VOC*') if p.is_dir())
-  for folder in candidates:
-    annotations = _child(folder, 'Annotations', 'annotations')
-    images = _child(folder, 'JPEGImages', 'images', 'Images')
-    if annotations and (images or any(annotations.rglob('*.xml'))):
-      name = ('VOCdevkit' if (folder / 'ImageSets').is_dir() else
-              'labelImg annotations/ + images/' if annotations.name ==
-              'annotations' else 'flat Annotations/ + JPEGImages/')
-      return Layout(name, folder, annotations, images,
-                    _child(folder, 'SegmentationClass'),
-                    _child(folder, 'SegmentationObject'))
-  if any(root.rglob('*.xml')):
-    return Layout('XML next to images', root, root, None)
-  raise ExportError(
-      'no PASCAL VOC export found: no Annotations/ or annotations/ folder and'
-      ' no *.xml files.', file=str(root),
-      fix='Point --manual_dir at the folder holding Annotations/ (or'
-      ' VOCdevkit/).')
+def _class_list(files: ExportFiles, groups: list[Group]
+                ) -> tuple[ClassList | None, ValueMap | None]:
+  name = find_class_file(files, '', *(g.folder for g in groups))
+  if name:
+    return read_class_file(files, name)
+  if any(g.segmentation_class for g in groups):
+    return (ClassList(VOC_CLASSES, "the VOC devkit's 20 classes (the export"
+                      ' has class masks and no labels.txt or labelmap.txt)'),
+            ValueMap.voc_devkit())
+  return None, None
 
 
-def _child(folder: pathlib.Path, *names: str) -> pathlib.Path | None:
-  for name in names:
-    if (folder / name).is_dir():
-      return folder / name
-  return None
+class _Reader:
+  """Reads the XML files of one export, collecting records and issues."""
 
+  def __init__(self, files: ExportFiles, lookup: ImageLookup,
+               value_map: ValueMap | None, prefix_ids: bool):
+    self.files, self.lookup, self.value_map = files, lookup, value_map
+    self.prefix_ids = prefix_ids
+    self.records: list[ImageRecord] = []
+    self.issues: list[report.Issue] = []
+    self.export_images = self.export_objects = 0
+    self._by_image: dict[str, str] = {}  # image file -> its XML
+    self._ids: dict[str, set[str]] = {}  # group folder -> ids read
+    self._used_masks: set[str] = set()
 
-def parse_export(root: pathlib.Path) -> ParsedExport:
-  root = root.resolve()
-  layout = find_layout(root)
-  split_of = _read_split_lists(layout.dataset_dir / 'ImageSets')
-  classes = read_label_file(root) or read_label_file(layout.dataset_dir)
-  records, issues, seen_images, unreadable_stems = [], [], {}, set()
-  export_objects = export_images = 0
-  xml_files = sorted(layout.annotations_dir.rglob('*.xml'))
-  for xml_path in xml_files:
-    export_images += 1
-    where = relative_name(root, xml_path)
+  def read_xml(self, group: Group, name: str) -> None:
+    self.export_images += 1
+    local_id = group.image_id(name)
+    self._ids.setdefault(group.folder, set()).add(local_id)
     try:
-      record = parse_annotation(xml_path, root, layout, classes)
-    except _BadXml as e:
-      export_objects += e.objects
-      issues.append(report.Issue(where, e.item, e.problem,
-                                 report.SKIPPED_IMAGE, e.objects))
-      unreadable_stems.add(
-          xml_path.relative_to(layout.annotations_dir).with_suffix('').as_posix())
-      continue
-    export_objects += len(record.objects)
-    if record.image_path in seen_images:
-      issues.append(report.Issue(
-          where, '<filename>', f'names the same image as'
-          f' {seen_images[record.image_path]}; only the first file is used.'
-          ' Fix: merge the two annotation files', report.SKIPPED_IMAGE,
-          len(record.objects)))
-      continue
-    if record.image_path:
-      seen_images[record.image_path] = where
-    if split_of is not None:
-      record.split = split_of.get(record.image_id)
-      if record.split is None:
-        issues.append(report.Issue(
-            where, '', 'image is in no ImageSets/Main split list',
-            report.NOT_INCLUDED, len(record.objects)))
+      tree = self._parse(name)
+    except SkippableError as e:
+      lost = getattr(e, 'objects', 0)
+      self.issues.append(report.Issue.from_error(
+          e, report.SKIPPED_IMAGE, lost, file=name))
+      self.export_objects += lost
+      return
+    elements = tree.findall('object')
+    self.export_objects += len(elements)
+    split, source = self._split(group, local_id, name)
+    if split is False:
+      self.issues.append(report.Issue(
+          name, '', 'the image is in none of the split lists in'
+          f' {group.folder or "."}/ImageSets', report.NOT_INCLUDED,
+          len(elements), fix='Add it to ImageSets/Main/<split>.txt.'))
+      return
+    record = ImageRecord(
+        image_id=self._image_id(group, local_id), filename='',
+        annotation_file=name, split=split, split_source=source,
+        declared_size=self._declared_size(tree, name))
+    self._find_image(record, group, tree, name, local_id)
+    if record.image_path and record.filename in self._by_image:
+      self.issues.append(report.Issue(
+          name, '<filename>', f'names the same image as'
+          f' {self._by_image[record.filename]}; only the first file is used',
+          report.SKIPPED_IMAGE, len(elements), fix='Merge the two files.'))
+      return
+    self._by_image[record.filename] = name
+    seg_object = self._mask_file(group.segmentation_object, local_id)
+    seg_path = self.files.real_path(seg_object) if seg_object else None
+    for index, element in enumerate(elements):
+      try:
+        obj = _parse_object(element, index, name)
+        if seg_object:
+          obj.mask = MaskRef(path=seg_path, value=index + 1, file=seg_object)
+        record.objects.append(obj)
+      except SkippableError as e:
+        self.issues.append(report.Issue.from_error(
+            e, report.SKIPPED_OBJECT, 1, file=name,
+            item=f'object #{index + 1}'))
+    self._add_semantic_mask(record, group, local_id)
+    self.records.append(record)
+
+  def add_listed_without_xml(self, group: Group) -> None:
+    """Images a split list names that have no XML: kept, without objects."""
+    read = self._ids.get(group.folder, set())
+    for local_id, (split, source) in sorted((group.lists or {}).items()):
+      if local_id in read:
         continue
-    records.append(record)
-  if export_images == 0:
-    raise ExportError('the annotations folder holds no *.xml files.',
-                      file=relative_name(root, layout.annotations_dir) or '.',
-                      fix='Export annotations in PASCAL VOC XML format.')
-  issues += _unlisted_images(root, layout, seen_images, unreadable_stems)
-  label_files = [p for p in (root / 'labels.txt', root / 'labelmap.txt')
-                 if p.is_file()]
-  return ParsedExport(f'PASCAL VOC ({layout.name})', records, classes,
-                      export_images, export_objects, issues,
-                      source_files=label_files + xml_files)
+      self.export_images += 1
+      record = ImageRecord(image_id=self._image_id(group, local_id),
+                           filename='', annotation_file=source, split=split,
+                           split_source=source)
+      self._find_image(record, group, None, source, local_id)
+      self.issues.append(report.Issue(
+          source, local_id, 'listed in a split but has no annotation file;'
+          ' kept as an image without objects', report.WARNING,
+          fix='Add its XML if it has objects.'))
+      self._add_semantic_mask(record, group, local_id)
+      self.records.append(record)
+
+  def unused_masks(self, groups: list[Group]) -> list[report.Issue]:
+    unused = [n for g in groups for folder in (g.segmentation_class,
+                                               g.segmentation_object)
+              if folder for n in self.files.files(folder)
+              if n not in self._used_masks]
+    return [report.Issue(n, '', 'mask of no annotated or listed image',
+                         report.NOT_INCLUDED) for n in sorted(set(unused))]
+
+  # Helpers.
+
+  def _parse(self, name: str):
+    """The XML's root element, namespaces dropped; SkippableError with the
+    number of objects lost when it cannot be used."""
+    data = self.files.read_bytes(name, limit=MAX_XML_BYTES)
+    objects = len(_OBJECT_TAG.findall(data))
+    try:
+      tree = etree.fromstring(data, _XML_PARSER)
+    except etree.XMLSyntaxError as e:
+      tree = self._parse_other_encoding(data, name, e, objects)
+    if tree is None:
+      raise _file_error('the file holds no XML element.', name, objects)
+    for element in tree.iter():
+      if isinstance(element.tag, str) and '}' in element.tag:
+        element.tag = element.tag.split('}', 1)[1]
+    if tree.tag != 'annotation':
+      raise _file_error(f'root element is <{tree.tag}>, not <annotation>: not'
+                        ' a PASCAL VOC annotation.', name,
+                        len(tree.findall('.//object')))
+    return tree
+
+  def _parse_other_encoding(self, data: bytes, name: str, error, objects: int):
+    """XML that is not UTF-8 and does not say what it is: read with the
+    text fallback (reported) when that makes it parse."""
+    text, warning = decode_text(data, file=name)
+    if warning:
+      try:
+        tree = etree.fromstring(_DECLARATION.sub('', text), _XML_PARSER)
+      except (etree.XMLSyntaxError, ValueError):
+        tree = None
+      if tree is not None:
+        self.issues.append(report.Issue(name, '', warning, report.WARNING,
+                                        fix='Save the file as UTF-8.'))
+        return tree
+    raise _file_error(f'malformed XML ({error}).', name, objects)
+
+  def _split(self, group: Group, local_id: str, name: str):
+    """(split, source); split False: the lists leave the image out."""
+    if group.lists is not None:
+      if local_id not in group.lists:
+        return False, ''
+      split, source = group.lists[local_id]
+      return split, source
+    folders = name.split('/')[:-1]
+    found = splits.split_from_folders(folders)
+    return (found[0], f'folder {found[1]}/') if found else (None, '')
+
+  def _image_id(self, group: Group, local_id: str) -> str:
+    if self.prefix_ids and group.annotations is not None and group.folder:
+      return f'{group.folder}/{local_id}'
+    if group.annotations is None:
+      return local_id  # relative to the root already: unique
+    return local_id
+
+  def _declared_size(self, tree, name: str) -> tuple[int, int] | None:
+    size = tree.find('size')
+    if size is None:
+      return None
+    try:
+      return values.image_size(_text(size, 'width'), _text(size, 'height'),
+                               '<size>', text=True, file=name, item='<size>')
+    except SkippableError as e:
+      self.issues.append(report.Issue.from_error(
+          e, report.WARNING, file=name, item='<size>'))
+      return None
+
+  def _find_image(self, record: ImageRecord, group: Group, tree, name: str,
+                  local_id: str) -> None:
+    near = tuple(f for f in (group.images, posixpath.dirname(name),
+                             group.folder) if f is not None)
+    split_folder = splits.split_from_folders(name.split('/')[:-1])
+    given = (_text(tree, 'filename') or '') if tree is not None else ''
+    stem = local_id.rsplit('/', 1)[-1]
+    found = None
+    for candidate, anywhere in ((given, False), (stem, False), (given, True),
+                                (stem, True)):
+      if candidate:
+        found = self.lookup.find(
+            candidate, near=near, file=name, item='<filename>',
+            split_folder=split_folder[1] if split_folder else None,
+            anywhere=anywhere)
+        if found.name:
+          break
+    if found and found.name:
+      record.filename = found.name
+      record.image_path = self.files.real_path(found.name)
+    else:
+      record.filename = given or local_id
+      record.missing_image = found.problem if found else 'no file name'
+
+  def _mask_file(self, folder: str | None, local_id: str) -> str | None:
+    if folder is None:
+      return None
+    name = f'{folder}/{local_id}.png'
+    if not self.files.has(name):
+      return None
+    self._used_masks.add(name)
+    return name
+
+  def _add_semantic_mask(self, record: ImageRecord, group: Group,
+                         local_id: str) -> None:
+    name = self._mask_file(group.segmentation_class, local_id)
+    if name and self.value_map is not None:
+      record.semantic_mask = SemanticMaskRef(
+          name, self.value_map, path=self.files.real_path(name))
 
 
-class _BadXml(Exception):
-
-  def __init__(self, problem: str, item: str = '', objects: int = 0):
-    super().__init__(problem)
-    self.problem, self.item, self.objects = problem, item, objects
-
-
-def parse_annotation(xml_path: pathlib.Path, root: pathlib.Path,
-                     layout: Layout, classes: ClassList | None) -> ImageRecord:
-  """One VOC XML file -> ImageRecord (image and masks located, not read)."""
-  where = relative_name(root, xml_path)
-  try:
-    tree = etree.parse(str(xml_path), _XML_PARSER).getroot()
-  except etree.XMLSyntaxError as e:
-    raw = xml_path.read_bytes()
-    raise _BadXml(f'malformed XML ({e}); fix or re-export the file',
-                  objects=raw.count(b'<object>') + raw.count(b'<object ')) from e
-  if tree.tag != 'annotation':
-    raise _BadXml(f'root element is <{tree.tag}>, not <annotation>',
-                  objects=len(tree.findall('.//object')))
-  object_elements = tree.findall('object')
-  stem = xml_path.relative_to(layout.annotations_dir).with_suffix('')
-  image_id = stem.as_posix()
-  filename = _text(tree, 'filename') or ''
-  image_path = _find_image(filename, stem, xml_path, root, layout, where)
-  seg_object = _mask_file(layout.segmentation_object_dir, stem)
-  objects = [
-      _parse_object(element, i, seg_object)
-      for i, element in enumerate(object_elements)]
-  record = ImageRecord(
-      image_id=image_id,
-      filename=relative_name(root, image_path) if image_path else filename,
-      annotation_file=where,
-      image_path=str(image_path) if image_path else None,
-      objects=objects,
-      declared_size=_declared_size(tree))
-  seg_class = _mask_file(layout.segmentation_class_dir, stem)
-  if seg_class:
-    record.semantic_mask = SemanticMaskRef(str(seg_class),
-                                           _colour_mapping(seg_class, classes))
-  return record
+def _file_error(problem: str, name: str, objects: int) -> SkippableError:
+  error = SkippableError(problem, file=name,
+                         fix='Fix or re-export the annotation file.')
+  error.objects = objects
+  return error
 
 
-def _parse_object(element, index: int,
-                  seg_object: pathlib.Path | None) -> ObjectAnnotation:
+def _parse_object(element, index: int, file: str) -> ObjectAnnotation:
   item = f'object #{index + 1}'
   name = (_text(element, 'name') or '').strip()
+  where = f'{item} ({name or "no name"})'
   obj = ObjectAnnotation(
-      label=name, where=f'{item} ({name or "no name"})',
-      is_difficult=_flag(element, 'difficult'),
-      is_truncated=_flag(element, 'truncated'))
-  if not name:
-    obj.unsupported_geometry = 'an object without <name>'
+      label=name, where=where,
+      is_difficult=values.flag(_text(element, 'difficult'), '<difficult>',
+                               text=True, file=file, item=where),
+      is_truncated=values.flag(_text(element, 'truncated'), '<truncated>',
+                               text=True, file=file, item=where))
   bndbox = element.find('bndbox')
   if bndbox is not None:
-    obj.box = tuple(_number(bndbox, tag)
+    obj.box = tuple(_number(bndbox, tag, file, where)
                     for tag in ('xmin', 'ymin', 'xmax', 'ymax'))
   polygon = element.find('polygon')
   if polygon is not None:
-    obj.polygons = [_polygon_points(polygon)]
-  if seg_object is not None:
-    obj.mask = MaskRef(path=str(seg_object), value=index + 1)
+    obj.polygons = [_polygon_points(polygon, file, where)]
   return obj
 
 
-def _polygon_points(polygon) -> list[float]:
-  """`<pt><x/><y/></pt>...` (LabelMe, Labelbox) or `<x1/><y1/>...` (CVAT)."""
+def _polygon_points(polygon, file: str, item: str) -> list[float]:
+  """`<pt><x/><y/></pt>...` (LabelMe, Labelbox) or `<x1/><y1/>...` (CVAT,
+  Roboflow)."""
   points = polygon.findall('pt') or polygon.findall('point')
   if points:
-    return [v for pt in points for v in (_number(pt, 'x'), _number(pt, 'y'))]
+    return [v for pt in points for v in (_number(pt, 'x', file, item),
+                                         _number(pt, 'y', file, item))]
   coords, i = [], 1
   while polygon.find(f'x{i}') is not None:
-    coords += [_number(polygon, f'x{i}'), _number(polygon, f'y{i}')]
+    coords += [_number(polygon, f'x{i}', file, item),
+               _number(polygon, f'y{i}', file, item)]
     i += 1
   return coords
 
@@ -208,119 +319,6 @@ def _text(element, tag: str) -> str | None:
   return child.text.strip() if child is not None and child.text else None
 
 
-def _number(element, tag: str) -> float:
-  """A coordinate; missing or non-numeric text becomes NaN (then reported)."""
-  try:
-    return float(_text(element, tag))
-  except (TypeError, ValueError):
-    return math.nan
-
-
-def _flag(element, tag: str) -> bool:
-  """`<difficult>1</difficult>`; missing tags and junk default to False."""
-  value = (_text(element, tag) or '0').lower()
-  return value in ('1', 'true', 'yes')
-
-
-def _declared_size(tree) -> tuple[int, int] | None:
-  size = tree.find('size')
-  if size is None:
-    return None
-  width, height = _number(size, 'width'), _number(size, 'height')
-  if not (width > 0 and height > 0):  # also catches NaN
-    return None
-  return int(width), int(height)
-
-
-def _find_image(filename: str, stem: pathlib.Path, xml_path: pathlib.Path,
-                root: pathlib.Path, layout: Layout,
-                where: str) -> pathlib.Path | None:
-  """The image file of an annotation, looked up the ways tools write it."""
-  folders = []
-  if layout.images_dir:
-    folders += [layout.images_dir / stem.parent, layout.images_dir]
-  folders.append(xml_path.parent)
-  names = [filename] if filename else []
-  if filename and '.' not in filename:
-    names += [filename + s for s in IMAGE_SUFFIXES]
-  names += [stem.name + s for s in IMAGE_SUFFIXES]
-  for folder in folders:
-    for name in names:
-      relative = (pathlib.PurePosixPath(relative_name(root, folder)) / name)
-      candidate = resolve_inside(root, relative.as_posix(), file=where,
-                                 item='<filename>')
-      if candidate.is_file():
-        return candidate
-  return None
-
-
-def _mask_file(folder: pathlib.Path | None,
-               stem: pathlib.Path) -> pathlib.Path | None:
-  if folder is None:
-    return None
-  path = folder / stem.with_suffix('.png')
-  return path if path.is_file() else None
-
-
-def _colour_mapping(mask_path: pathlib.Path,
-                    classes: ClassList | None) -> dict | None:
-  """None for palette PNGs (indices are the values); colours for RGB ones."""
-  from PIL import Image  # pylint: disable=g-import-not-at-top
-  with Image.open(mask_path) as im:
-    if im.mode in ('P', 'L'):
-      return None
-  if classes is not None and classes.colors:
-    table = classes.color_to_pixel()
-  else:
-    names = classes.names if classes else ()
-    table = {voc_colour(i + 1): i + 1 for i in range(max(len(names), 20))}
-    table[(0, 0, 0)] = 0
-  table[(224, 224, 192)] = 255  # VOC's void/boundary colour
-  return table
-
-
-def voc_colour(index: int) -> tuple[int, int, int]:
-  """Colour of palette entry `index` in the standard VOC colour map.
-
-  Written out because no installed library exposes it; it is the bit
-  interleaving from the VOC devkit's `labelcolormap.m`.
-  """
-  r = g = b = 0
-  for shift in range(7, -1, -1):
-    r |= ((index >> 0) & 1) << shift
-    g |= ((index >> 1) & 1) << shift
-    b |= ((index >> 2) & 1) << shift
-    index >>= 3
-  return r, g, b
-
-
-def _read_split_lists(imagesets: pathlib.Path) -> dict[str, str] | None:
-  """image id -> split from ImageSets/Main (or Segmentation) lists."""
-  for sub in ('Main', 'Segmentation'):
-    folder = imagesets / sub
-    lists = {SPLIT_NAMES[p.stem]: p for p in sorted(folder.glob('*.txt'))
-             if p.stem in SPLIT_NAMES} if folder.is_dir() else {}
-    if 'train' in lists or 'validation' in lists:
-      lists.pop('trainval', None)
-    if not lists:
-      continue
-    split_of = {}
-    for split, path in lists.items():
-      for line in path.read_text().split('\n'):
-        if line.strip():
-          split_of.setdefault(line.split()[0], split)
-    return split_of
-  return None
-
-
-def _unlisted_images(root: pathlib.Path, layout: Layout, used,
-                     unreadable_stems: set[str]) -> list[report.Issue]:
-  """Images on disk that no annotation uses (those of unreadable XML files
-  are already reported with their XML)."""
-  if layout.images_dir is None:
-    return []
-  return [report.Issue(relative_name(root, p), '', 'image has no annotation'
-                       ' file', report.NOT_INCLUDED)
-          for p in image_files(layout.images_dir)
-          if str(p) not in used and p.relative_to(layout.images_dir).with_suffix('').as_posix()
-          not in unreadable_stems]
+def _number(element, tag: str, file: str, item: str) -> float:
+  return values.number(_text(element, tag), f'<{tag}>', text=True, file=file,
+                       item=item)

@@ -120,19 +120,6 @@ class LabelMap:
     return {i.display_name: i for i in self.items if i.display_name}
 
 
-def read_label_map(path: os.PathLike | str, *,
-                   file: str | None = None) -> LabelMap:
-  """Reads a `.pbtxt` label map; `file` names it in errors (default: path)."""
-  path = pathlib.Path(path)
-  file = file or str(path)
-  try:
-    text = path.read_text(encoding='utf-8')
-  except UnicodeDecodeError as e:
-    raise ExportError(f'label map is not UTF-8 text ({e}).', file=file,
-                      fix='Save the label map as UTF-8.') from None
-  return parse_label_map(text, file=file)
-
-
 def parse_label_map(text: str, *, file: str = LABEL_MAP_FILE) -> LabelMap:
   """Parses label map text and checks its ids and names.
 

@@ -1,0 +1,60 @@
+"""tfds_builders.core.class_files: labels.txt and labelmap.txt."""
+
+import pytest
+
+from tfds_builders.core.class_files import find_class_file, read_class_file
+from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.labels import BACKGROUND
+from tfds_builders.core.mask_files import VOID
+
+
+def read(tmp_path, name, text):
+  path = tmp_path / name
+  path.write_bytes(text if isinstance(text, bytes) else text.encode())
+  return read_class_file(ExportFiles(tmp_path), name)
+
+
+def test_labelmap_txt_keeps_order_and_colours(tmp_path):
+  classes, value_map = read(
+      tmp_path, 'labelmap.txt', '# label:color_rgb:parts:actions\n'
+      'background:0,0,0::\nzebra:10,20,30::\ncar:250,50,83::\n')
+  assert classes.names == ('zebra', 'car')
+  assert value_map.by_colour == {(0, 0, 0): BACKGROUND,
+                                 (10, 20, 30): 'zebra', (250, 50, 83): 'car',
+                                 (224, 224, 192): VOID}
+  assert value_map.by_index[0] == BACKGROUND and value_map.by_index[2] == 'car'
+
+
+def test_labels_txt_with_bom_and_crlf(tmp_path):
+  classes, value_map = read(tmp_path, 'labels.txt',
+                            b'\xef\xbb\xbfcat\r\ndog\r\n')
+  assert classes.names == ('cat', 'dog')
+  assert value_map.by_index[1] == 'cat'
+
+
+def test_background_and_void_entries_are_not_classes(tmp_path):
+  classes, value_map = read(tmp_path, 'labels.txt',
+                            'background\ncat\nvoid\n')
+  assert classes.names == ('cat',)
+  assert value_map.by_index == {0: BACKGROUND, 1: 'cat', 2: VOID, 255: VOID}
+
+
+@pytest.mark.parametrize('text, problem', [
+    ('cat\ncat\n', "'cat' is listed twice"),
+    ('background\n', 'lists no classes'),
+    ('cat:1,2::\n', 'is not "R,G,B"'),
+    ('cat:1,2,300::\n', 'outside 0..255'),
+    ('cat:1,2,1_0::\n', 'not a whole number'),
+])
+def test_bad_class_files(tmp_path, text, problem):
+  with pytest.raises(ExportError, match=problem):
+    read(tmp_path, 'labelmap.txt', text)
+
+
+def test_find_class_file(tmp_path):
+  (tmp_path / 'VOC').mkdir()
+  (tmp_path / 'VOC' / 'labelmap.txt').write_text('cat\n')
+  files = ExportFiles(tmp_path)
+  assert find_class_file(files, '', 'VOC') == 'VOC/labelmap.txt'
+  assert find_class_file(files, '') is None

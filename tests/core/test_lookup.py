@@ -1,0 +1,63 @@
+"""tfds_builders.core.lookup: finding the image an annotation names."""
+
+import pytest
+
+from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.lookup import ImageLookup
+
+
+@pytest.fixture
+def lookup(tmp_path):
+  for name in ('images/train/a.jpg', 'images/test/b.JPG', 'valid/c.png',
+               'ann/d.jpeg', 'x/dup.jpg', 'y/dup.jpg', 'deep/er/e.png',
+               'SegmentationClass/a.png', 'notes.txt'):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b'x')
+  return ImageLookup(ExportFiles(tmp_path),
+                     ignore_folders=('segmentationclass',))
+
+
+@pytest.mark.parametrize('name, kwargs, found', [
+    ('a.jpg', {'split_folder': 'train'}, 'images/train/a.jpg'),
+    ('b.jpg', {'split_folder': 'test'}, 'images/test/b.JPG'),  # suffix case
+    ('c.png', {'split_folder': 'valid'}, 'valid/c.png'),
+    ('d.jpeg', {'near': ('ann',)}, 'ann/d.jpeg'),
+    ('d', {'near': ('ann',)}, 'ann/d.jpeg'),  # no suffix
+    ('images\\train\\a.jpg', {}, 'images/train/a.jpg'),  # Windows separators
+    ('gone/folder/e.png', {}, 'deep/er/e.png'),  # the one e.png anywhere
+    ('./valid/c.png', {}, 'valid/c.png'),
+])
+def test_found(lookup, name, kwargs, found):
+  assert lookup.find(name, **kwargs).name == found
+
+
+def test_ambiguous_name_is_reported_not_guessed(lookup):
+  found = lookup.find('dup.jpg')
+  assert found.name is None
+  assert "2 images are named 'dup.jpg' (x/dup.jpg, y/dup.jpg)" in (
+      found.problem)
+
+
+def test_missing_says_where_it_looked(lookup):
+  found = lookup.find('zzz.jpg', near=('ann',), split_folder='train')
+  assert found.name is None
+  assert 'ann/, ./, images/, images/train/, train/' in found.problem
+
+
+def test_anywhere_can_be_turned_off(lookup):
+  assert lookup.find('e.png', anywhere=False).name is None
+
+
+def test_paths_leaving_the_export_are_errors(lookup):
+  with pytest.raises(ExportError, match='climbs out'):
+    lookup.find('../a.jpg', file='x.xml')
+
+
+def test_unclaimed_images_exclude_masks_and_found_ones(lookup):
+  lookup.find('a.jpg', split_folder='train')
+  assert lookup.unclaimed() == [
+      'ann/d.jpeg', 'deep/er/e.png', 'images/test/b.JPG', 'valid/c.png',
+      'x/dup.jpg', 'y/dup.jpg']
+  assert all(i.action == 'not included' for i in lookup.unclaimed_issues())

@@ -1,0 +1,128 @@
+"""Finding the image an annotation names, and the images nothing names.
+
+Tools write image names every way: bare (`a.jpg`), relative to the
+annotation (`../JPEGImages/a.jpg` is refused, `images/a.jpg` is fine),
+relative to the export root, with the wrong suffix case (`A.JPG` on disk for
+`A.jpg`), without a suffix, or with a folder that no longer exists (labelImg
+`<path>`, Label Studio `images/` prefixes). One lookup serves every format:
+
+  1. the name relative to each folder in `near` (the annotation's folder
+     first), then to the export root, `images/`, `images/<split>/` and
+     `<split>/`; a suffix-less name tries each image suffix; the suffix and
+     the name's case may differ from the file on disk;
+  2. failing those, the one image of that base name anywhere in the export
+     (indexed once); two or more are reported as ambiguous, never guessed.
+
+Every image found is claimed; `unclaimed()` lists the images present that
+no annotation named, which the builders report as not included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+
+from tfds_builders.core import report
+from tfds_builders.core.exportfs import ExportFiles, check_name
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif',
+                  '.tiff')
+
+
+@dataclasses.dataclass(frozen=True)
+class Found:
+  name: str | None  # relative to the export root; None: not found
+  problem: str = ''  # why not: where it looked, or the ambiguous matches
+
+
+class ImageLookup:
+  """Looks up image names in one export; remembers what it found."""
+
+  def __init__(self, files: ExportFiles, ignore_folders: tuple[str, ...] = ()):
+    """`ignore_folders`: folder names (any depth, any case) that hold masks
+    or other files that are not images of the export (`SegmentationClass`)."""
+    self.files = files
+    ignored = {f.lower() for f in ignore_folders}
+    images = [n for n in files.files(suffixes=IMAGE_SUFFIXES)
+              if not ignored & {p.lower() for p in n.split('/')[:-1]}]
+    self._lower: dict[str, list[str]] = {}
+    for name in images:
+      self._lower.setdefault(name.lower(), []).append(name)
+    self._images = images
+    self._image_set = set(images)
+    self._claimed: set[str] = set()
+
+  def find(self, name: str, *, near: tuple[str, ...] = (),
+           split_folder: str | None = None, file: str | None = None,
+           item: str | None = None, anywhere: bool = True) -> Found:
+    """The image `name` refers to (see the module doc for the order).
+
+    `name` must be relative (an ExportError otherwise); `near` are folders
+    relative to the export root, the annotation's own folder first;
+    `split_folder` is the split's folder name as the export spells it
+    (`valid`, `train2017`), when the annotation belongs to one. Without
+    `anywhere`, step 2 (the image of that name anywhere) is left out.
+    """
+    relative = check_name(name, file=file, item=item).as_posix()
+    folders = list(near) + ['', 'images']
+    if split_folder:
+      folders += [f'images/{split_folder}', split_folder]
+    tried = []
+    for folder in dict.fromkeys(folders):
+      candidate = posixpath.normpath(posixpath.join(folder, relative))
+      if candidate.startswith('../'):
+        continue
+      tried.append(folder + '/' if folder else './')
+      found = self._match(candidate)
+      if found:
+        return self._claim(found)
+    base = relative.rsplit('/', 1)[-1]
+    matches = self._by_base_name(base) if anywhere else []
+    if len(matches) == 1:
+      return self._claim(matches[0])
+    if matches:
+      shown = ', '.join(matches[:5]) + (', ...' if len(matches) > 5 else '')
+      return Found(None, f'{len(matches)} images are named {base!r} ({shown})'
+                   ' and the annotation does not say which one')
+    return Found(None, f'looked for {relative!r} in {", ".join(tried)} and'
+                 f' for any image named {base!r} in the export')
+
+  def claim(self, name: str) -> None:
+    self._claimed.add(name)
+
+  def unclaimed(self, under: str = '') -> list[str]:
+    """Images present (under folder `under`) that nothing has named."""
+    prefix = under.strip('/') + '/' if under.strip('/') else ''
+    return [n for n in self._images
+            if n not in self._claimed and n.startswith(prefix)]
+
+  def unclaimed_issues(self, why: str = 'no annotation names this image'
+                       ) -> list[report.Issue]:
+    return [report.Issue(name, '', why, report.NOT_INCLUDED,
+                         fix='Annotate it (an image without objects is kept'
+                         ' when a split list or annotation names it), or'
+                         ' delete it.') for name in self.unclaimed()]
+
+  def _match(self, candidate: str) -> str | None:
+    """The indexed image for `candidate`: exact, then case-insensitive, then
+    with an image suffix added (names written without one)."""
+    if self.files.has(candidate) and candidate.lower() in self._lower:
+      return candidate
+    for key in [candidate.lower()] + [
+        candidate.lower() + s for s in IMAGE_SUFFIXES
+        if posixpath.splitext(candidate)[1].lower() not in IMAGE_SUFFIXES]:
+      same = self._lower.get(key)
+      if same:
+        return same[0]
+    return None
+
+  def _by_base_name(self, base: str) -> list[str]:
+    names = [base]
+    if posixpath.splitext(base)[1].lower() not in IMAGE_SUFFIXES:
+      names += [base + suffix for suffix in IMAGE_SUFFIXES]
+    return sorted(n for name in names for n in self.files.named(name)
+                  if n in self._image_set)
+
+  def _claim(self, name: str) -> Found:
+    self._claimed.add(name)
+    return Found(name)
