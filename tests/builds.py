@@ -45,3 +45,28 @@ def tfds_build(name: str, manual_dir, data_dir, *extra, check=True):
   if check:
     assert result.returncode == 0, result.stderr[-4000:]
   return result
+
+
+def build_report(name: str, export, tmp_path: pathlib.Path):
+  """Builds and returns (report, builder); the accounting must balance."""
+  builder = build(name, export, tmp_path / 'data')
+  report = read_report(builder)
+  assert report['nothing_lost'], report
+  return report, builder
+
+
+def only_issue(report: dict) -> dict:
+  assert len(report['issues']) == 1, report['issues']
+  return report['issues'][0]
+
+
+def all_examples(builder) -> dict[str, dict]:
+  """image id -> example, over all splits."""
+  return {ex['image/id'].decode(): ex for split in builder.info.splits
+          for ex in examples(builder, split)}
+
+
+def shard_bytes(version_dir: pathlib.Path) -> dict[str, bytes]:
+  """The bytes of every shard of a built dataset folder, by file name."""
+  return {p.name: p.read_bytes() for p in sorted(version_dir.iterdir())
+          if '.tfrecord' in p.name or '.array_record' in p.name}

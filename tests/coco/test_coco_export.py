@@ -1,0 +1,345 @@
+"""coco_export: a DatasetBuilderTestCase per layout, content and error checks,
+and the real COCO val2017 sample."""
+
+import json
+import pathlib
+
+import numpy as np
+from pycocotools import mask as coco_mask
+import pytest
+import tensorflow_datasets as tfds
+
+from tfds_builders.coco import CocoConfig, CocoExport, parse
+from tfds_builders.core import report
+from tfds_builders.core.errors import ExportError
+from tests.builds import build, examples, read_report, tfds_build
+from tests.paths import DUMMY_DATA, shared_export
+
+COCO = DUMMY_DATA / 'coco'
+
+
+class CocoOfficialLayoutTest(tfds.testing.DatasetBuilderTestCase):
+  DATASET_CLASS = CocoExport
+  EXAMPLE_DIR = COCO / 'official'
+  SPLITS = {'train': 3, 'validation': 2}
+  BUILDER_CONFIG_NAMES_TO_TEST = ['default', 'boxes']
+
+
+class CocoRoboflowLayoutTest(tfds.testing.DatasetBuilderTestCase):
+  DATASET_CLASS = CocoExport
+  EXAMPLE_DIR = COCO / 'roboflow'
+  SPLITS = {'train': 2, 'validation': 1, 'test': 1}
+  BUILDER_CONFIG_NAMES_TO_TEST = ['default']
+
+
+class CocoSingleFileLayoutTest(tfds.testing.DatasetBuilderTestCase):
+  DATASET_CLASS = CocoExport
+  EXAMPLE_DIR = COCO / 'single'
+  SPLITS = {'train': 4, 'test': 1}  # hashed; img_5.jpg is missing on disk
+  BUILDER_CONFIG_NAMES_TO_TEST = ['default']
+
+
+class CocoCvatLayoutTest(tfds.testing.DatasetBuilderTestCase):
+  DATASET_CLASS = CocoExport
+  EXAMPLE_DIR = COCO / 'cvat'
+  SPLITS = {'train': 2}  # ids '1' and '2' both hash into train
+  BUILDER_CONFIG_NAMES_TO_TEST = ['default']
+
+
+# Content of the official fixture (tests/fixtures/make_dummy_data.py: make_coco).
+
+
+@pytest.fixture(scope='module')
+def official(tmp_path_factory):
+  return build('coco_export', COCO / 'official',
+               tmp_path_factory.mktemp('official'))
+
+
+def _by_id(builder) -> dict[str, dict]:
+  return {ex['image/id'].decode(): ex for split in builder.info.splits
+          for ex in examples(builder, split)}
+
+
+def test_category_ids_with_gaps_become_labels_in_id_order(official):
+  assert official.info.features['objects']['label'].names == [
+      'person', 'car', 'dog']  # ids 1, 3, 7
+  by_id = _by_id(official)
+  assert by_id['1']['objects']['label'].tolist() == [0, 1]
+  assert by_id['2']['objects']['label'].tolist() == [0, 2]
+  categories = official.info.metadata['coco_categories']
+  assert [(c['id'], c['label'], c['supercategory']) for c in categories] == [
+      (1, 0, 'human'), (3, 1, 'vehicle'), (7, 2, 'animal')]
+
+
+def test_compressed_rle_decodes_to_the_exported_pixels(official):
+  expected = np.zeros((30, 40), np.uint8)
+  expected[15:25, 20:35] = 1
+  expected[18:20, 25:27] = 0
+  car = _by_id(official)['1']['objects']
+  np.testing.assert_array_equal(car['mask'][1][:, :, 0], expected)
+  assert car['area'][1] == 146
+
+
+def test_uncompressed_rle_crowd_is_255_in_the_segmentation_mask(official):
+  ex = _by_id(official)['2']
+  crowd = np.zeros((30, 40), bool)
+  crowd[0:10, 0:10] = True
+  objects = ex['objects']
+  assert objects['is_crowd'].tolist() == [True, False]
+  np.testing.assert_array_equal(objects['mask'][0][:, :, 0], crowd)
+  seg = ex['segmentation_mask'][:, :, 0]
+  assert (seg[crowd] == 255).all()
+  dog = objects['mask'][1][:, :, 0].astype(bool)
+  assert dog.sum() == 225 and (seg[dog] == 3).all()  # dog: label 2 + 1
+  assert (seg[~crowd & ~dog] == 0).all()
+  assert objects['area'][1] == 225  # no "area" in the file: from the mask
+
+
+def test_multi_part_polygon_is_one_mask_with_the_json_box(official):
+  objects = _by_id(official)['1']['objects']
+  person = objects['mask'][0][:, :, 0]
+  assert person[7, 6] == 1 and person[4, 14] == 1  # inside each part
+  assert person[9, 14] == 0 and person[7, 11] == 0  # between the parts
+  assert abs(int(person.sum()) - 96) <= 4
+  np.testing.assert_allclose(objects['bbox'][0],
+                             [2 / 30, 2 / 40, 12 / 30, 16 / 40], rtol=1e-6)
+  assert objects['area'][0] == 96  # kept from the file
+
+
+def test_report_accounts_for_every_annotation_and_image(official):
+  data = read_report(official)
+  assert data['nothing_lost']
+  assert data['export'] == {'images': 5, 'objects': 8}
+  assert data['dataset_totals'] == {'images': 5, 'objects': 6}
+  by_item = {(i['file'], i['item']): i['action'] for i in data['issues']}
+  assert by_item == {
+      ('annotations/captions_train2017.json', ''): report.NOT_INCLUDED,
+      ('train2017/000000000099.jpg', ''): report.NOT_INCLUDED,
+      ('annotations/instances_val2017.json', 'annotation id 1003'):
+          report.SKIPPED_OBJECT,  # zero-area box
+      ('annotations/instances_val2017.json', 'annotation id 1004'):
+          report.SKIPPED_OBJECT,  # box outside the image
+  }
+  assert len(_by_id(official)['3']['objects']['label']) == 0  # kept, empty
+
+
+def test_roboflow_splits_prefix_clashing_ids_and_keep_category_0(tmp_path):
+  builder = build('coco_export/boxes', COCO / 'roboflow', tmp_path)
+  assert builder.info.features['objects']['label'].names == [
+      'shapes', 'circle', 'square']
+  assert sorted(_by_id(builder)) == ['test/0', 'train/0', 'train/1',
+                                     'validation/0']
+  assert 'mask' not in builder.info.features['objects']
+  assert read_report(builder)['nothing_lost']
+
+
+def test_split_by_hash_ignores_the_file_splits(tmp_path):
+  config = CocoConfig(name='hashed', split_by_hash=True)
+  builder = tfds.builder('coco_export', config=config, data_dir=str(tmp_path))
+  builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+      manual_dir=str(COCO / 'roboflow')))
+  assert {k: v.num_examples for k, v in builder.info.splits.items()} == {
+      'train': 4}  # the 4 prefixed ids all hash into train
+
+
+def test_single_file_reports_missing_and_unlisted_images(tmp_path):
+  builder = build('coco_export', COCO / 'single', tmp_path)
+  assert builder.info.features['objects']['label'].names == [
+      'cat', 'dog', 'bird']  # ids 0, 2, 5; bird labels nothing
+  labels = {k: ex['objects']['label'].tolist()
+            for k, ex in _by_id(builder).items()}
+  assert labels == {'100': [1], '101': [0], '102': [1], '103': [0],
+                    '104': [1]}
+  data = read_report(builder)
+  assert data['nothing_lost'] and data['skipped']['objects'] == 1
+  assert {(i['file'], i['action']) for i in data['issues']} == {
+      ('images/not_listed.jpg', report.NOT_INCLUDED),
+      ('img_5.jpg', report.SKIPPED_IMAGE)}
+
+
+def test_file_names_in_sub_folders_of_images(tmp_path):
+  builder = build('coco_export', COCO / 'cvat', tmp_path)
+  ex = examples(builder, 'train')
+  assert sorted(e['image/filename'].decode() for e in ex) == [
+      'images/job_1/frame_000000.jpg', 'images/job_1/frame_000001.jpg']
+  np.testing.assert_allclose(ex[0]['objects']['bbox'][0],
+                             [2.5 / 24, 1.5 / 32, 12.5 / 24, 21.75 / 32],
+                             rtol=1e-6)
+
+
+# Split names and bad exports: the parser alone, no dataset build.
+
+
+@pytest.mark.parametrize('path, split', [
+    ('annotations/instances_train2017.json', 'train'),
+    ('annotations/instances_val2017.json', 'validation'),
+    ('annotations/image_info_test-dev2017.json', 'test'),
+    ('train/_annotations.coco.json', 'train'),
+    ('valid/_annotations.coco.json', 'validation'),
+    ('annotations/instances_minival2014.json', 'validation'),
+    ('annotations/instances_default.json', 'default'),
+    ('extra/_annotations.coco.json', 'extra'),
+])
+def test_split_names_from_file_names(path, split):
+  root = pathlib.Path('/export')
+  files = [root / path, root / 'other' / 'instances_something_else.json']
+  assert parse.split_names(root, files)[root / path] == split
+
+
+def test_one_file_without_a_split_word_is_hashed():
+  root = pathlib.Path('/coco_val_export')  # the root's own name is ignored
+  for name in ('instances.json', '_annotations.coco.json',
+               'annotations/instances_default.json'):
+    assert parse.split_names(root, [root / name]) == {root / name: None}
+
+
+def test_two_files_of_one_split_are_an_error():
+  root = pathlib.Path('/export')
+  with pytest.raises(ExportError, match="both map to split 'train'"):
+    parse.split_names(root, [root / 'a_train.json', root / 'b_train.json'])
+
+
+def _export(tmp_path, images=None, annotations=(), categories=None,
+            name='instances.json') -> pathlib.Path:
+  data = {'images': images if images is not None else [
+      {'id': 1, 'file_name': 'a.jpg', 'width': 40, 'height': 30}],
+          'annotations': list(annotations),
+          'categories': categories or [{'id': 1, 'name': 'cat'}]}
+  (tmp_path / name).write_text(json.dumps(data))
+  (tmp_path / 'a.jpg').write_bytes(
+      (COCO / 'official' / 'train2017' / '000000000001.jpg').read_bytes())
+  return tmp_path
+
+
+def _ann(ann_id, image_id=1, category_id=1, **extra):
+  return {'id': ann_id, 'image_id': image_id, 'category_id': category_id,
+          'bbox': [1, 1, 5, 5], 'iscrowd': 0, **extra}
+
+
+def test_duplicate_category_name_is_an_error(tmp_path):
+  _export(tmp_path, categories=[{'id': 1, 'name': 'cat'},
+                                {'id': 4, 'name': 'cat'}])
+  with pytest.raises(ExportError, match=r"instances.json: category id 4: "
+                     r"category name 'cat' is used by ids 1 and 4"):
+    parse.parse_export(tmp_path)
+
+
+def test_unknown_category_id_names_the_annotation(tmp_path):
+  _export(tmp_path, annotations=[_ann(5, category_id=9)])
+  with pytest.raises(ExportError, match=r'instances.json: annotation id 5: '
+                     r'category_id 9 is not among the categories \(ids 1\)'):
+    parse.parse_export(tmp_path)
+
+
+def test_unknown_and_duplicate_image_ids_are_reported(tmp_path):
+  image = {'id': 1, 'file_name': 'a.jpg', 'width': 40, 'height': 30}
+  _export(tmp_path, images=[image, dict(image, file_name='b.jpg')],
+          annotations=[_ann(1), _ann(2, image_id=77)])
+  parsed = parse.parse_export(tmp_path)
+  assert [(i.item, i.action, i.objects_lost) for i in parsed.issues] == [
+      ('image id 1', report.SKIPPED_IMAGE, 0),
+      ('annotation id 2', report.SKIPPED_OBJECT, 1)]
+  assert [len(r.objects) for r in parsed.records] == [1]
+  assert (parsed.export_images, parsed.export_objects) == (2, 2)
+
+
+@pytest.mark.parametrize('content, problem', [
+    ('{"images": [', 'not valid JSON'),
+    ('[1, 2]', 'top level is a JSON list'),
+    ('{"info": {}}', 'no "images" list'),
+    ('{"images": [], "annotations": [{"id": 1}]}', 'no "categories" list'),
+])
+def test_json_that_is_not_coco_is_an_error_naming_the_file(tmp_path, content,
+                                                           problem):
+  (tmp_path / 'export.json').write_text(content)
+  with pytest.raises(ExportError, match=problem) as error:
+    parse.parse_export(tmp_path)
+  assert 'export.json' in str(error.value)
+
+
+def test_other_json_beside_the_coco_file_is_reported_not_read(tmp_path):
+  _export(tmp_path, annotations=[_ann(1)])
+  (tmp_path / 'meta.json').write_text('{"tool": "labelme"}')
+  parsed = parse.parse_export(tmp_path)
+  assert [(i.file, i.action) for i in parsed.issues] == [
+      ('meta.json', report.NOT_INCLUDED)]
+  assert [r.split for r in parsed.records] == [None]  # still hashed 80/20
+
+
+def test_json_outside_the_annotations_folder_is_reported(tmp_path):
+  (tmp_path / 'annotations').mkdir()
+  _export(tmp_path, annotations=[_ann(1)],
+          name='annotations/instances_train.json')
+  (tmp_path / 'old_export.json').write_text('{}')
+  parsed = parse.parse_export(tmp_path)
+  assert [(i.file, i.action) for i in parsed.issues] == [
+      ('old_export.json', report.NOT_INCLUDED)]
+  assert [(r.split, r.filename) for r in parsed.records] == [('train',
+                                                              'a.jpg')]
+
+
+def test_rle_of_another_size_is_an_error_naming_the_annotation(tmp_path):
+  rle = coco_mask.encode(np.asfortranarray(np.ones((20, 20), np.uint8)))
+  _export(tmp_path, annotations=[_ann(
+      7, segmentation={'size': [20, 20],
+                       'counts': rle['counts'].decode('ascii')})])
+  with pytest.raises(ExportError, match=r'instances.json: annotation id 7: '
+                     r'RLE size \[20, 20\].*30x40'):
+    build('coco_export', tmp_path, tmp_path / 'tfds')
+
+
+# The real COCO val2017 sample in ../shared/data.
+
+
+def test_real_coco_sample_matches_the_json(tmp_path):
+  export = shared_export('coco_val2017_sample')
+  data_dir = tmp_path / 'tfds'
+  tfds_build('coco_export', export, data_dir, '--config', 'default')
+  builder = tfds.builder('coco_export/default', data_dir=str(data_dir))
+  got = _by_id(builder)
+  coco = json.loads((export / 'instances.json').read_text())
+  names = {c['id']: c['name'] for c in coco['categories']}
+  assert builder.info.features['objects']['label'].names == [
+      names[i] for i in sorted(names)]
+  assert builder.info.metadata['coco_categories'][:2] == [
+      {'id': 1, 'name': 'person', 'supercategory': 'person', 'label': 0},
+      {'id': 2, 'name': 'bicycle', 'supercategory': 'vehicle', 'label': 1}]
+  assert list(builder.info.metadata['source_manifest']['annotation_files']
+              ) == ['instances.json']
+  assert sorted(got) == sorted(str(i['id']) for i in coco['images'])
+  per_image = {}
+  for ann in coco['annotations']:
+    per_image.setdefault(str(ann['image_id']), []).append(ann)
+  checked = 0
+  for image_id, anns in per_image.items():
+    ex = got[image_id]
+    height, width = ex['image'].shape[:2]
+    objects = ex['objects']
+    assert len(objects['label']) == len(anns)
+    for i, ann in enumerate(anns):
+      x, y, w, h = ann['bbox']
+      np.testing.assert_allclose(
+          objects['bbox'][i] * [height, width, height, width],
+          [y, x, y + h, x + w], atol=1e-3)
+      assert builder.info.features['objects']['label'].int2str(
+          objects['label'][i]) == names[ann['category_id']]
+      assert objects['area'][i] == np.float32(ann['area'])
+      mask = objects['mask'][i][:, :, 0]
+      expected = coco_mask.decode(coco_mask.merge(coco_mask.frPyObjects(
+          ann['segmentation'], height, width)))
+      np.testing.assert_array_equal(mask, expected)
+      # Pixel counts of small polygons differ from their exact area by up to
+      # a few pixels along the outline, more than 2% below ~1000 px.
+      tolerance = 0.02 if ann['area'] >= 1000 else 0.05
+      assert abs(int(mask.sum()) - ann['area']) <= tolerance * ann['area']
+      checked += 1
+  assert checked == 62
+  data = read_report(builder)
+  assert data['nothing_lost'] and data['dataset_totals'] == {
+      'images': 10, 'objects': 62}
+  listed = {i['file_name'] for i in coco['images']}
+  unlisted = sorted(f'images/{p.name}' for p in (export / 'images').iterdir()
+                    if p.name not in listed)
+  assert len(unlisted) == 10
+  assert sorted(i['file'] for i in data['issues']
+                if i['action'] == report.NOT_INCLUDED) == unlisted
