@@ -15,6 +15,7 @@ import sys
 from absl import app, flags
 
 from tfds_builders.core.errors import ExportError
+from tfds_builders.core.loading import load_builder
 from tfds_builders.tfod import writer
 
 _DATASET = flags.DEFINE_string(
@@ -33,8 +34,8 @@ _MASKS = flags.DEFINE_bool('masks', False,
 def main(argv):
   del argv
   try:
-    builder = writer.load_builder(_DATASET.value, _DATA_DIR.value,
-                                  _DATASET_DIR.value)
+    builder = load_builder(_DATASET.value, _DATA_DIR.value,
+                           _DATASET_DIR.value)
     summary = writer.export(builder, _OUTPUT.value, _NUM_SHARDS.value,
                             _MASKS.value)
   except ExportError as e:

@@ -22,6 +22,7 @@ import tensorflow_datasets as tfds
 
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.label_map import LABEL_MAP_FILE, write_label_map
+from tfds_builders.core.loading import load_builder  # pylint: disable=unused-import  (kept as writer.load_builder)
 
 
 @dataclasses.dataclass
@@ -31,32 +32,6 @@ class ExportSummary:
   images: dict[str, int] = dataclasses.field(default_factory=dict)
   objects: dict[str, int] = dataclasses.field(default_factory=dict)
   files: list[pathlib.Path] = dataclasses.field(default_factory=list)
-
-
-def load_builder(dataset: str | None = None, data_dir: str | None = None,
-                 dataset_dir: str | None = None):
-  """A prepared builder: `dataset` ('name' or 'name/config') in `data_dir`,
-  or the built directory `dataset_dir` (`.../name/config/version`)."""
-  if bool(dataset) == bool(dataset_dir):
-    raise ExportError('give either a dataset name or a dataset directory.',
-                      fix='Pass --dataset NAME [--data_dir DIR] or'
-                      ' --dataset_dir DIR.')
-  if dataset_dir:
-    try:
-      return tfds.builder_from_directory(dataset_dir)
-    except (FileNotFoundError, tf.errors.NotFoundError) as e:
-      raise ExportError(f'no built dataset here ({e}).', file=dataset_dir,
-                        fix='Point --dataset_dir at the folder holding'
-                        ' dataset_info.json.') from None
-  import tfds_builders  # pylint: disable=g-import-not-at-top,unused-import
-  builder = tfds.builder(dataset, data_dir=data_dir)
-  if not builder.is_prepared():
-    raise ExportError(
-        f'{dataset} is not built in {builder.data_dir}.',
-        fix=f'Build it first: tfds build {dataset.split("/")[0]} --imports'
-        ' tfds_builders --manual_dir EXPORT'
-        + (f' --data_dir {data_dir}' if data_dir else '') + '.')
-  return builder
 
 
 def export(builder, output: os.PathLike | str, num_shards: int = 1,
