@@ -13,10 +13,11 @@ predictions.png (evaluation images, ground truth beside prediction).
 
 Segmentation: `unet` or `fcn3`, cross-entropy ignoring void (255) pixels,
 evaluated with mean IoU, per-class IoU and pixel accuracy. Detection: a
-CenterNet-style detector (scripts/trainlib/detection.py), evaluated
-with COCO AP, AP50 and AP75. On a GPU (`pip install .[gpu]`),
-`--mixed_precision auto` picks bfloat16 (compute capability >= 8.0) or float16
-with loss scaling, and XLA is on by default.
+CenterNet-style detector (tfds_builders/keras/detection.py), evaluated with
+COCO AP, AP50 and AP75. On a GPU (`pip install .[gpu]`), `--mixed_precision
+auto` picks bfloat16 (compute capability >= 8.0) or float16 with loss
+scaling, and XLA is on by default. Everything but the flags and the order of
+the steps lives in `tfds_builders.keras`.
 """
 
 import json
@@ -27,15 +28,14 @@ from absl import app
 from absl import flags
 from absl import logging
 import keras
-import numpy as np
-import tensorflow as tf
 
-from trainlib import data
-from trainlib import detection
-from trainlib import metrics
-from trainlib import models
-from trainlib import precision
-from trainlib import visualize
+from tfds_builders import keras as tfb_keras
+from tfds_builders.core.errors import ExportError
+from tfds_builders.keras import detection
+from tfds_builders.keras import metrics
+from tfds_builders.keras import precision
+from tfds_builders.keras import segmentation
+from tfds_builders.keras import visualize
 
 _DATASET = flags.DEFINE_string(
     'dataset', None, 'name, name/config or name:version of a built dataset.')
@@ -93,16 +93,39 @@ _DEFAULTS = {  # task: (model, image_size, epochs, learning_rate)
 }
 
 
+def get_model(name: str, image_size: int, num_classes: int):
+  """The model, its loss and the metrics `fit` reports."""
+  width = {'width': _WIDTH.value} if _WIDTH.value else {}
+  if name in segmentation.SEGMENTATION_MODELS:
+    model = segmentation.SEGMENTATION_MODELS[name](image_size, num_classes,
+                                                   **width)
+    return (model, segmentation.segmentation_loss(),
+            [metrics.mean_iou_metric(num_classes)])
+  weights = None if _WEIGHTS.value == 'none' else _WEIGHTS.value
+  try:
+    model = detection.detector(image_size, num_classes, _BACKBONE.value,
+                               weights, **width)
+  except Exception as e:  # pylint: disable=broad-except  (Keras raises it)
+    if not weights or 'URL fetch failure' not in str(e):
+      raise
+    raise app.UsageError(
+        f'could not download the {weights} weights of {_BACKBONE.value}'
+        f' ({e}). Run once online (Keras keeps them in ~/.keras/models) or'
+        ' use --weights none.') from None
+  return model, detection.LOSSES, None
+
+
 def main(argv):
   del argv
-  segmenting = _TASK.value == 'segmentation'
-  default_model, image_size, epochs, learning_rate = _DEFAULTS[_TASK.value]
+  task = _TASK.value
+  segmenting = task == 'segmentation'
+  default_model, image_size, epochs, learning_rate = _DEFAULTS[task]
   model_name = _MODEL.value or default_model
   image_size = _IMAGE_SIZE.value or image_size
   epochs = _EPOCHS.value or epochs
   learning_rate = _LEARNING_RATE.value or learning_rate
   if (model_name == 'centernet') == segmenting:
-    raise app.UsageError(f'--model {model_name} does not do {_TASK.value}.')
+    raise app.UsageError(f'--model {model_name} does not do {task}.')
   if image_size % 32:
     raise app.UsageError(f'--image_size {image_size} is not a multiple of 32.')
   output_dir = pathlib.Path(_OUTPUT_DIR.value)
@@ -110,57 +133,40 @@ def main(argv):
   keras.utils.set_random_seed(_SEED.value)
   policy = precision.apply_policy(_MIXED_PRECISION.value)
 
-  # The dataset.
+  # The data.
   try:
-    builder = data.load_builder(_DATASET.value, _DATA_DIR.value,
-                                _DATASET_DIR.value)
-    train_split, eval_split = data.pick_splits(
+    builder = tfb_keras.load_builder(_DATASET.value, _DATA_DIR.value,
+                                     _DATASET_DIR.value)
+    train_split, eval_split = tfb_keras.pick_splits(
         builder.info, _TRAIN_SPLIT.value, _EVAL_SPLIT.value)
-  except data.DataError as e:
+  except ExportError as e:
     raise app.UsageError(str(e)) from None
   info = builder.info
-  if segmenting:
-    class_names = info.features['segmentation_mask'].names
-    train_pair = eval_pair = data.segmentation_pair
-  else:
-    class_names = info.features['objects']['label'].names
-    train_pair = detection.training_pair(len(class_names), image_size)
-    eval_pair = detection.evaluation_pair
   common = dict(image_size=image_size, batch_size=_BATCH_SIZE.value,
-                masks=segmenting, max_boxes=_MAX_BOXES.value,
                 cache_budget_bytes=_CACHE_BUDGET_MB.value << 20,
                 seed=_SEED.value)
-  train_ds = data.make_dataset(builder, train_split, training=True,
-                               to_model=train_pair, **common)
-  eval_ds = data.make_dataset(builder, eval_split, training=False,
-                              to_model=eval_pair, **common)
-  train_count = data.num_examples(info, train_split)
+  if segmenting:
+    class_names = info.features['segmentation_mask'].names
+    train_ds = tfb_keras.segmentation_dataset(builder, train_split,
+                                              training=True, **common)
+    eval_ds = tfb_keras.segmentation_dataset(builder, eval_split, **common)
+  else:
+    class_names = info.features['objects']['label'].names
+    common['max_boxes'] = _MAX_BOXES.value
+    train_ds = tfb_keras.detection_dataset(
+        builder, train_split, training=True, **common).map(
+            detection.training_pairs(len(class_names), image_size))
+    eval_ds = tfb_keras.detection_dataset(builder, eval_split, **common)
+  train_count = tfb_keras.num_examples(info, train_split)
   steps = math.ceil(train_count / _BATCH_SIZE.value)
   steps = min(steps, _MAX_STEPS.value or steps)
   logging.info('%s: %d training images (%s), %d steps/epoch; evaluating on'
                ' %s; classes %s; policy %s', info.full_name, train_count,
                train_split, steps, eval_split, class_names, policy)
 
-  # The model.
-  width = {'width': _WIDTH.value} if _WIDTH.value else {}
-  if segmenting:
-    model = models.SEGMENTATION_MODELS[model_name](
-        image_size, len(class_names), **width)
-    loss, fit_metrics = models.segmentation_loss(), [
-        metrics.mean_iou_metric(len(class_names))]
-  else:
-    weights = None if _WEIGHTS.value == 'none' else _WEIGHTS.value
-    try:
-      model = detection.detector(image_size, len(class_names),
-                                 _BACKBONE.value, weights, **width)
-    except Exception as e:  # pylint: disable=broad-except  (Keras raises it)
-      if not weights or 'URL fetch failure' not in str(e):
-        raise
-      raise app.UsageError(
-          f'could not download the {weights} weights of {_BACKBONE.value}'
-          f' ({e}). Run once online (Keras keeps them in ~/.keras/models) or'
-          ' use --weights none.') from None
-    loss, fit_metrics = detection.LOSSES, None
+  # The model: Adam, cosine decay after a short linear warm-up.
+  model, loss, fit_metrics = get_model(model_name, image_size,
+                                       len(class_names))
   warmup = max(1, min(steps * epochs // 10, 200))
   schedule = keras.optimizers.schedules.CosineDecay(
       0.0, max(1, steps * epochs - warmup), warmup_target=learning_rate,
@@ -188,21 +194,22 @@ def main(argv):
   else:
     results = detection.evaluate(model, eval_ds, class_names)
   logging.info('%s on %s: %s', model.name, eval_split, results)
-  draw_predictions(model, eval_ds, class_names, segmenting,
-                   output_dir / 'predictions.png')
+  pictures = next(iter(eval_ds.unbatch().batch(_NUM_PICTURES.value)))
+  visualize.draw_predictions(model, pictures, class_names,
+                             output_dir / 'predictions.png')
 
   summary = {
       'dataset': info.full_name, 'name': info.name,
       'config': builder.builder_config.name if builder.builder_config
       else None, 'version': str(info.version), 'classes': class_names,
-      'task': _TASK.value, 'model': model.name,
+      'task': task, 'model': model.name,
       'image_size': image_size, 'batch_size': _BATCH_SIZE.value,
       'epochs': epochs, 'steps_per_epoch': steps, 'steps': steps * epochs,
       'learning_rate': learning_rate, 'precision': policy,
       'jit_compile': bool(model.jit_compile), 'seed': _SEED.value,
       'train_split': train_split, 'train_images': train_count,
       'eval_split': eval_split,
-      'eval_images': data.num_examples(info, eval_split),
+      'eval_images': tfb_keras.num_examples(info, eval_split),
       'train_seconds': round(throughput.seconds, 2),
       'train_images_per_s': round(throughput.images_per_second, 2),
       'final_loss': float(history.history['loss'][-1]),
@@ -213,25 +220,6 @@ def main(argv):
   (output_dir / 'metrics.json').write_text(json.dumps(summary, indent=2))
   print(json.dumps({k: summary[k] for k in (
       'dataset', 'model', 'train_images_per_s', 'metrics')}, indent=2))
-
-
-def draw_predictions(model, eval_ds, class_names, segmenting, path):
-  """predictions.png from the first evaluation images."""
-  count = _NUM_PICTURES.value
-  images, truth = next(iter(eval_ds.unbatch().batch(count)))
-  pictures = images.numpy().astype(np.uint8)
-  if segmenting:
-    predicted = np.argmax(model.predict_on_batch(images), axis=-1)
-    visualize.segmentation_grid(pictures, truth.numpy(), predicted,
-                                class_names, path)
-    return
-  true_boxes = [
-      metrics.ImageBoxes(boxes[labels >= 0], labels[labels >= 0])
-      for boxes, labels in zip(truth['boxes'].numpy(),
-                               truth['labels'].numpy())]
-  visualize.detection_grid(pictures, true_boxes,
-                           detection.predict(model, images), class_names,
-                           path)
 
 
 if __name__ == '__main__':
