@@ -243,9 +243,11 @@ def _object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
   if obj.coco_segmentation is not None:
     mask = masks.decode_coco_segmentation(obj.coco_segmentation, height,
                                           width, file=file, item=item)
-  elif obj.polygons:
-    polygons = obj.polygons
-    mask = _rasterize(obj.polygons, width, height, file, item)
+  elif obj.polygons or obj.relative_polygons:
+    polygons = obj.polygons or [
+        [v * (width if i % 2 == 0 else height) for i, v in enumerate(p)]
+        for p in obj.relative_polygons]
+    mask = _rasterize(polygons, width, height, file, item)
   elif obj.mask is not None:
     mask = mask_cache.mask(obj.mask, item)
   if mask is None:

@@ -53,6 +53,10 @@ class ObjectAnnotation:
   # A box given as fractions of the image size instead of `box` (TFRecords):
   # xmin, ymin, xmax, ymax, scaled by the real image size at encode time.
   relative_box: tuple[float, float, float, float] | None = None
+  # Polygons given as fractions of the image size instead of `polygons`
+  # (YOLO segments): [[x0, y0, ...], ...], scaled at encode time like
+  # `relative_box`.
+  relative_polygons: Sequence[Sequence[float]] = ()
 
 
 @dataclasses.dataclass
