@@ -1,0 +1,171 @@
+"""yolo_export content: boxes to the pixel, polygon masks, labels, splits and
+what the report says, for every fixture layout."""
+
+import numpy as np
+import pytest
+
+from tests.builds import all_examples, build, read_report
+from tests.paths import DUMMY_DATA
+
+YOLO = DUMMY_DATA / 'yolo'
+H, W = 32, 40  # every fixture image
+
+
+def built(tmp_path_factory, layout: str, config: str = 'default'):
+  builder = build(f'yolo_export/{config}', YOLO / layout,
+                  tmp_path_factory.mktemp(layout))
+  report = read_report(builder)
+  assert report['nothing_lost'], report
+  return builder, report, all_examples(builder)
+
+
+def pixels(bbox) -> list[list[float]]:
+  """Relative [ymin, xmin, ymax, xmax] boxes in pixels, rounded to 1e-3."""
+  return np.round(np.asarray(bbox).reshape(-1, 4) * [H, W, H, W], 3).tolist()
+
+
+@pytest.fixture(scope='module')
+def ultralytics(tmp_path_factory):
+  return built(tmp_path_factory, 'ultralytics_dict')
+
+
+def test_names_mapping_gives_the_classes_in_id_order(ultralytics):
+  builder, report, _ = ultralytics
+  assert builder.info.features['objects']['label'].names == ['cat', 'dog']
+  assert report['class_source'] == 'data.yaml names'
+  assert report['export_format'] == 'YOLO (Ultralytics data.yaml)'
+
+
+def test_boxes_are_exact(ultralytics):
+  ex = ultralytics[2]['images/train/a']
+  assert ex['image/filename'] == b'images/train/a.jpg'
+  # 0 0.5 0.5 0.5 0.5 and 1 0.25 0.25 0.25 0.25 in a 40x32 image.
+  assert pixels(ex['objects']['bbox']) == [[8, 10, 24, 30], [4, 5, 12, 15]]
+  assert ex['objects']['label'].tolist() == [0, 1]
+  assert ex['objects']['has_mask'].tolist() == [False, False]
+  assert ex['objects']['area'].tolist() == [320, 80]
+  assert not ex['objects']['mask'].any()  # boxes are never masks
+  seg = ex['segmentation_mask'][:, :, 0]
+  assert (seg[8:24, 10:30] == 255).all()  # box only: unknown, not the class
+  assert (seg == 255).sum() == 320 + 80 - 20 and (seg != 255).sum() == (
+      seg == 0).sum()  # the union of the boxes (they share 5 x 4 pixels)
+
+
+def test_polygon_segment_becomes_the_mask(ultralytics):
+  ex = ultralytics[2]['images/train/b']
+  expected = np.zeros((H, W), np.uint8)
+  expected[8:24, 10:30] = 1
+  np.testing.assert_array_equal(ex['objects']['mask'][0][:, :, 0], expected)
+  np.testing.assert_array_equal(ex['segmentation_mask'][:, :, 0],
+                                expected * 2)  # dog = label 1 + 1
+  assert pixels(ex['objects']['bbox']) == [[8, 10, 24, 30]]
+  assert ex['objects']['has_mask'].tolist() == [True]
+  assert ex['objects']['area'].tolist() == [320]
+
+
+def test_image_without_label_file_is_a_negative(ultralytics):
+  ex = ultralytics[2]['images/train/c']
+  assert len(ex['objects']['label']) == 0
+  assert not ex['segmentation_mask'].any()
+
+
+def test_split_folders_from_the_yaml(ultralytics):
+  builder, report, examples = ultralytics
+  assert report['split_sources'] == {
+      'train': {'data.yaml train: images/train': 3},
+      'validation': {'data.yaml val: images/val': 1}}
+  assert pixels(examples['images/val/d']['objects']['bbox']) == [
+      [0, 0, 32, 40]]
+  assert report['issues'] == []
+  assert builder.info.splits['validation'].num_examples == 1
+
+
+def test_boxes_config_keeps_the_polygon_extent(tmp_path_factory):
+  builder, _, examples = built(tmp_path_factory, 'ultralytics_dict', 'boxes')
+  assert 'mask' not in builder.info.features['objects']
+  ex = examples['images/train/b']
+  assert pixels(ex['objects']['bbox']) == [[8, 10, 24, 30]]
+  assert ex['objects']['has_mask'].tolist() == [True]
+
+
+def test_list_files_names_list_and_a_foreign_path(tmp_path_factory):
+  builder, report, examples = built(tmp_path_factory, 'ultralytics_list')
+  assert builder.info.features['objects']['label'].names == [
+      'person', 'car', 'bicycle']
+  assert report['split_sources'] == {
+      'train': {'data.yaml train: train.txt': 2},
+      'validation': {'data.yaml val: val.txt': 1}}
+  s1 = examples['images/train/s1']
+  assert s1['objects']['label'].tolist() == [1, 2]
+  assert pixels(s1['objects']['bbox']) == [[12, 15, 20, 25], [0, 0, 16, 20]]
+  triangle = s1['objects']['mask'][1][:, :, 0]
+  assert triangle[1, 1] == 1 and triangle[14, 1] == 1 and triangle[1, 17]
+  assert triangle[15, 19] == 0 and triangle[20:, :].sum() == 0
+  assert abs(int(triangle.sum()) - 160) <= 12  # half of 20 x 16
+  assert len(examples['images/train/s2']['objects']['label']) == 0
+  assert pixels(examples['images/val/s3']['objects']['bbox']) == [
+      [0, 0, 16, 10]]
+  assert [(i['file'], i['item'], i['action'], i['objects_lost'])
+          for i in report['issues']] == [
+              ('data.yaml', 'path:', 'warning', 0),
+              ('images/train/extra.jpg', '', 'not included', 1)]
+  assert report['issues'][0]['problem'] == (
+      "dataset root '/content/datasets/street' is outside the export; the"
+      ' folder of the YAML (.) is used instead')
+  assert report['export'] == {'images': 4, 'objects': 4}
+
+
+def test_roboflow_paths_one_level_off(tmp_path_factory):
+  _, report, examples = built(tmp_path_factory, 'roboflow')
+  assert report['split_sources'] == {
+      'test': {'data.yaml test: ../test/images': 1},
+      'train': {'data.yaml train: ../train/images': 2},
+      'validation': {'data.yaml val: ../valid/images': 1}}
+  assert [(i['item'], i['action']) for i in report['issues']] == [
+      ('train:', 'repaired'), ('val:', 'repaired'), ('test:', 'repaired')]
+  assert report['issues'][1]['problem'] == (
+      "'../valid/images' is not in the export as written; read as"
+      " 'valid/images' (without its leading \"../\", as Ultralytics reads"
+      ' it)')
+  ex = examples['valid/images/hh_003_jpg.rf.8c9d0e1f']
+  assert ex['image/filename'] == b'valid/images/hh_003_jpg.rf.8c9d0e1f.jpg'
+  assert pixels(ex['objects']['bbox']) == [[4, 10, 12, 30], [16, 15, 24, 25]]
+  assert ex['objects']['label'].tolist() == [0, 1]
+  assert report['classes'] == ['helmet', 'head']
+
+
+def test_darknet_obj_data_with_data_prefix(tmp_path_factory):
+  _, report, examples = built(tmp_path_factory, 'darknet')
+  assert report['classes'] == ['car', 'person']
+  assert report['class_source'] == 'obj.names'
+  assert report['split_sources'] == {
+      'train': {'train.txt (obj.data train)': 2},
+      'validation': {'valid.txt (obj.data valid)': 1}}
+  assert sorted(examples) == ['obj_train_data/frame_000000',
+                              'obj_train_data/frame_000001',
+                              'obj_valid_data/frame_000002']
+  for ex in examples.values():
+    assert pixels(ex['objects']['bbox']) == [[8, 0, 24, 20], [0, 25, 32, 35]]
+    assert ex['objects']['label'].tolist() == [0, 1]
+  assert report['issues'] == []
+
+
+def test_label_studio_crlf_mixed_suffixes_and_hashed_splits(tmp_path_factory):
+  _, report, examples = built(tmp_path_factory, 'labelstudio')
+  assert report['split_sources'] == {'train': {'hash of the image id': 3}}
+  assert sorted(ex['image/filename'].decode() for ex in examples.values()) == [
+      'images/x.jpg', 'images/y.png', 'images/z.jpeg']
+  assert pixels(examples['images/x']['objects']['bbox']) == [
+      [8, 15, 24, 25], [0, 0, 8, 10]]
+  assert examples['images/y']['objects']['label'].tolist() == [1]
+  assert len(examples['images/z']['objects']['label']) == 0
+  assert report['issues'] == []
+
+
+def test_labelimg_labels_beside_the_images(tmp_path_factory):
+  _, report, examples = built(tmp_path_factory, 'labelimg')
+  assert report['classes'] == ['dog', 'person', 'cat']  # file order
+  assert examples['photo1']['objects']['label'].tolist() == [2]
+  assert pixels(examples['photo2']['objects']['bbox']) == [
+      [4, 5, 12, 15], [20, 25, 28, 35]]
+  assert report['export'] == {'images': 2, 'objects': 3}
