@@ -1,6 +1,6 @@
 """tfds_builders/keras/data.py: the input pipeline, on hand-made cases and on
-the dummy VOC build (cat box [1/6, 0.1, 5/6, 0.5], dog box [0.117, 0.5625,
-0.967, 0.975] in every 30x40 image)."""
+the small VOC build of conftest.py (cat box [1/6, 0.1, 5/6, 0.5], dog box
+[0.117, 0.5625, 0.967, 0.975] in every 30x40 image)."""
 
 import keras
 import numpy as np

@@ -7,11 +7,13 @@ from tfds_builders.core.errors import ExportError
 from tfds_builders.tfod import writer
 
 
-def test_by_name_by_folder_and_by_parent_folder(builder, data_dir, built_dir):
-  assert builder.info.full_name == 'voc_export/default/1.0.0'
+def test_by_name_by_folder_and_by_parent_folder(builder, data_dir, built_dir,
+                                               version):
+  assert builder.info.full_name == f'voc_export/default/{version}'
+  assert builder.is_prepared()
   for folder in (built_dir, data_dir):  # data_dir holds exactly one build
     loaded = loading.load_builder(dataset_dir=str(folder))
-    assert loaded.info.full_name == 'voc_export/default/1.0.0'
+    assert loaded.info.full_name == f'voc_export/default/{version}'
     assert loaded.info.features['objects']['label'].names == ['cat', 'dog']
 
 

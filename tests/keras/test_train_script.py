@@ -1,4 +1,4 @@
-"""scripts/train.py end to end on the dummy VOC build.
+"""scripts/train.py end to end on the small VOC build of conftest.py.
 
 The script runs for real (subprocesses, one per task/model, in parallel),
 with a runlocal-style quick configuration.
@@ -23,11 +23,11 @@ _ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', CUDA_VISIBLE_DEVICES='')
 
 
 @pytest.fixture(scope='module')
-def runs(data_dir, built_dir, tmp_path_factory):
+def runs(data_dir, built_dir, version, tmp_path_factory):
   """The script, once per task/model, run in parallel: {name: output_dir}."""
   out = tmp_path_factory.mktemp('runs')
   commands = {
-      'unet': ['--dataset', 'voc_export/default:1.0.0', '--data_dir',
+      'unet': ['--dataset', f'voc_export/default:{version}', '--data_dir',
                str(data_dir), '--task', 'segmentation', '--validation_freq',
                '1'],
       'fcn3': ['--dataset_dir', str(data_dir), '--model', 'fcn3',
@@ -48,10 +48,10 @@ def runs(data_dir, built_dir, tmp_path_factory):
 
 
 @pytest.mark.parametrize('name', ['unet', 'fcn3'])
-def test_script_trains_segmentation(runs, name):
+def test_script_trains_segmentation(runs, version, name):
   summary = json.loads((runs[name] / 'metrics.json').read_text())
-  assert summary['dataset'] == 'voc_export/default/1.0.0'
-  assert summary['version'] == '1.0.0'
+  assert summary['dataset'] == f'voc_export/default/{version}'
+  assert summary['version'] == version
   assert (summary['task'], summary['model']) == ('segmentation', name)
   assert (summary['epochs'], summary['steps']) == (2, 2)  # 2 images, batch 2
   assert summary['precision'] == 'float32'  # auto on a CPU
