@@ -21,8 +21,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.label_map import LABEL_MAP_FILE, write_label_map
 from tfds_builders.core.loading import load_builder  # pylint: disable=unused-import  (kept as writer.load_builder)
+from tfds_builders.tfod.label_map import LABEL_MAP_FILE, write_label_map
 
 
 @dataclasses.dataclass
