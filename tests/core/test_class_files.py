@@ -58,3 +58,30 @@ def test_find_class_file(tmp_path):
   files = ExportFiles(tmp_path)
   assert find_class_file(files, '', 'VOC') == 'VOC/labelmap.txt'
   assert find_class_file(files, '') is None
+
+
+def test_labelmap_sorted_by_name_with_background_among_them(tmp_path):
+  # CVAT's "Segmentation mask" sorts the label map by name.
+  classes, value_map = read(tmp_path, 'labelmap.txt',
+                            'Car:10,20,30::\nbackground:0,0,0::\n'
+                            'zebra:1,2,3::\n')
+  assert classes.names == ('Car', 'zebra')
+  assert value_map.by_colour[(10, 20, 30)] == 'Car'
+  assert value_map.by_colour[(0, 0, 0)] == BACKGROUND
+
+
+def test_labelmap_without_colours_uses_voc_colours_by_line(tmp_path):
+  # Datumaro writes `cat:::` and paints the masks in VOC colours by line.
+  classes, value_map = read(tmp_path, 'labelmap.txt',
+                            'background:::\ncat:::\ndog:::\n')
+  assert classes.names == ('cat', 'dog')
+  assert value_map.by_colour[(128, 0, 0)] == 'cat'
+  assert value_map.by_colour[(0, 128, 0)] == 'dog'
+  assert value_map.by_index[1] == 'cat'
+
+
+def test_black_label_is_the_background(tmp_path):
+  classes, value_map = read(tmp_path, 'labelmap.txt',
+                            'bg:0,0,0::\ncat:128,0,0::\n')
+  assert classes.names == ('cat',)
+  assert value_map.by_colour[(0, 0, 0)] == BACKGROUND

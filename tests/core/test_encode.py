@@ -13,7 +13,8 @@ from tfds_builders.core.errors import ExportError
 
 @pytest.mark.parametrize('data, problem', [
     (b'', 'image file is empty (0 bytes).'),
-    (image_bytes(size=(400, 300))[:-500], 'JPEG is truncated'),
+    (image_bytes(size=(400, 300))[:-500], 'JPEG data is corrupt or'
+     ' incomplete (libjpeg: Premature end of JPEG file)'),
     (b'<html>not an image</html>', 'not a readable image'),
 ])
 def test_broken_image_is_skipped_with_its_objects(tmp_path, data, problem):
@@ -40,8 +41,10 @@ def test_missing_image_is_skipped_naming_the_annotation(tmp_path):
   report, _ = build_report('voc_export/boxes', export, tmp_path)
   issue = only_issue(report)
   assert issue == {'file': 'a.jpg', 'item': 'listed in annotations/a.xml',
-                   'problem': 'image file not found. Fix: Put the image in'
-                              ' the export or fix its file name.',
+                   'problem': "image file not found: looked for 'a.jpg' in"
+                              ' images/, annotations/, ./ and for any image'
+                              " named 'a.jpg' in the export.",
+                   'fix': 'Put the image in the export or fix its file name.',
                    'action': 'skipped image', 'objects_lost': 1}
 
 

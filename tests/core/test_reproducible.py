@@ -13,6 +13,9 @@ import tensorflow_datasets as tfds
 
 from tests.builds import build, shard_bytes, tfds_build
 from tests.paths import DUMMY_DATA
+from tfds_builders.voc import VocExport
+
+VOC_VERSION = str(VocExport.VERSION)
 
 BEAM_OPTIONS = ('runner=DirectRunner,direct_running_mode=multi_processing,'
                 'direct_num_workers=2')
@@ -30,7 +33,7 @@ def test_two_builds_in_two_processes_are_byte_identical(tmp_path):
   dirs = []
   for run in ('first', 'second'):
     tfds_build('voc_export', export, tmp_path / run, '--config', 'default')
-    dirs.append(tmp_path / run / 'voc_export' / 'default' / '1.0.0')
+    dirs.append(tmp_path / run / 'voc_export' / 'default' / VOC_VERSION)
   first, second = (shard_bytes(d) for d in dirs)
   assert first and first == second
   assert stable_info(dirs[0]) == stable_info(dirs[1])
@@ -44,8 +47,8 @@ def test_beam_and_plain_builds_write_the_same_examples(tmp_path):
   result = tfds_build('voc_export', export, tmp_path / 'beam', '--config',
                       'default', f'--beam_pipeline_options={BEAM_OPTIONS}')
   assert 'train: 5 images, 10 objects' in result.stdout  # report merged
-  plain = tmp_path / 'plain' / 'voc_export' / 'default' / '1.0.0'
-  beam = tmp_path / 'beam' / 'voc_export' / 'default' / '1.0.0'
+  plain = tmp_path / 'plain' / 'voc_export' / 'default' / VOC_VERSION
+  beam = tmp_path / 'beam' / 'voc_export' / 'default' / VOC_VERSION
   assert shard_bytes(plain) == shard_bytes(beam)
   report = json.loads((beam / 'build_report.json').read_text())
   assert report['nothing_lost'] and len(report['issues']) == 1
@@ -104,10 +107,10 @@ def test_rebuilding_a_version_from_another_export_warns(tmp_path):
              'boxes')
   again = tfds_build('voc_export', DUMMY_DATA / 'voc' / 'labelimg', data_dir,
                      '--config', 'boxes', '--overwrite')
-  assert 'version 1.0.0 was built before from a different export' in (
+  assert f'version {VOC_VERSION} was built before from a different export' in (
       again.stdout + again.stderr)
   assert 'bump VERSION' in again.stdout
-  meta = json.loads((data_dir / 'voc_export' / 'boxes' / '1.0.0' /
+  meta = json.loads((data_dir / 'voc_export' / 'boxes' / VOC_VERSION /
                      'metadata.json').read_text())
   assert 'annotations/photo_0.xml' in meta['source_manifest'][
       'annotation_files']

@@ -15,8 +15,10 @@ from tfds_builders.core import splits
     ('testing', 'test'), ('test-dev2017', 'test'),
     ('image_info_test-dev2017', 'test'),
     # Not splits: no word, a union, two splits at once, a file's own name.
+    ('eval', 'validation'), ('train_aug', 'train'), ('trainaug', 'train'),
     ('trainval', None), ('images', None), ('train_test', None),
     ('_annotations.coco', None), ('default', None), ('contest', None),
+    ('valminusminival2014', None), ('unlabeled', None),
 ])
 def test_split_words(name, split):
   assert splits.split_word(name) == split
@@ -44,3 +46,11 @@ def test_split_hash_is_stable_and_near_the_fraction():
 def test_split_hash_known_values():
   assert splits.holdout_fraction_of('a') == pytest.approx(
       int('ca978112ca1bbdca', 16) / 2**64)
+
+
+def test_roboflow_copies_of_one_photo_share_a_split():
+  stem = 'IMG_2383_jpg.rf.'
+  copies = [f'train/{stem}{h}.jpg' for h in ('0a1b', 'ffee', '1234abcd')]
+  assert {splits.hash_key(c) for c in copies} == {'train/IMG_2383'}
+  assert len({splits.assign_split(c) for c in copies}) == 1
+  assert splits.hash_key('plain_photo.jpg') == 'plain_photo.jpg'

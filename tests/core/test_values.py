@@ -24,7 +24,7 @@ def test_decimal_text(text, expected):
 def test_bad_text_numbers(value, why):
   with pytest.raises(values.BadValue, match=why) as e:
     values.number(value, '<xmin>', text=True, file='a.xml', item='object #1')
-  assert str(e.value).startswith('a.xml: object #1: <xmin>')
+  assert str(e.value).startswith('a.xml: object #1: <xmin> ')
 
 
 @pytest.mark.parametrize('value, why', [
@@ -56,7 +56,8 @@ def test_bad_json_flags(value):
 
 
 @pytest.mark.parametrize('text, expected', [
-    ('0', False), ('1', True), ('true', True), (' False ', False)])
+    ('0', False), ('1', True), ('true', True), (' False ', False),
+    ('Unspecified', False)])  # makesense.ai's 'not set'
 def test_text_flags(text, expected):
   assert values.flag(text, '<difficult>', text=True) is expected
 

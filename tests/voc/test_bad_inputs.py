@@ -42,8 +42,12 @@ def test_missing_bndbox(tmp_path):
 
 
 @pytest.mark.parametrize('box, problem', [
-    (('nan', 3, 20, 25), 'non-finite coordinate'),
-    (('abc', 3, 20, 25), 'non-finite coordinate'),
+    (('nan', 3, 20, 25), "<xmin> 'nan' is not a decimal number."),
+    (('abc', 3, 20, 25), "<xmin> 'abc' is not a decimal number."),
+    (('1_0', 3, 20, 25), "<xmin> '1_0' is not a decimal number."),
+    ((2, '1e400', 20, 25), "<ymin> '1e400' is not finite."),
+    ((2, 3, '3e8', 25), "<xmax> '3e8' is beyond 1e+07."),
+    ((2, 3, 20, ''), "<ymax> is missing."),
     ((30, 3, 20, 25), 'box is inverted (xmin=30, xmax=20'),
     ((50, 40, 60, 45), 'lies entirely outside the 40x30 image'),
     ((5, 5, 5, 25), 'has zero area'),
@@ -160,8 +164,14 @@ def test_symlinked_image_leading_out_is_refused(tmp_path):
   (tmp_path / 'secret.jpg').write_bytes(image_bytes())
   export = good_voc(tmp_path, **{'images/a.jpg': None})
   (export / 'images' / 'a.jpg').symlink_to(tmp_path / 'secret.jpg')
-  with pytest.raises(ExportError, match='symlink that leads outside'):
-    build('voc_export', export, tmp_path / 'data')
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  refused, skipped = report['issues']
+  assert refused['file'] == 'images/a.jpg' and refused['action'] == (
+      'not included') and 'symlink leading outside the export' in (
+          refused['problem'])
+  assert skipped['file'] == 'a.jpg' and skipped['action'] == 'skipped image'
+  assert skipped['objects_lost'] == 1
+  assert list(all_examples(builder)) == ['b']
 
 
 def test_xxe_entity_is_not_resolved(tmp_path):
@@ -191,3 +201,192 @@ def test_billion_laughs_is_not_expanded(tmp_path):
   assert issue['action'] == 'skipped image'
   assert 'amplification' in issue['problem']
   assert report['dataset_totals']['objects'] == 1
+
+
+# Values and text as other tools (or attackers) write them.
+
+def test_namespaced_root_is_read_and_accounted(tmp_path):
+  xml = box_xml('a.jpg', [('cat', (2, 3, 20, 25)), ('cat', (5, 5, 9, 9))])
+  xml = xml.replace('<annotation>', '<annotation xmlns="http://voc.example">')
+  report, builder = build_report(
+      'voc_export/boxes', good_voc(tmp_path, **{'annotations/a.xml': xml}),
+      tmp_path)
+  assert report['issues'] == []
+  assert len(all_examples(builder)['a']['objects']['label']) == 2
+
+
+def test_foreign_root_loses_its_objects_honestly(tmp_path):
+  xml = ('<annotations xmlns:v="urn:x"><v:object/><object/>'
+         '<object></object></annotations>')
+  report, _ = build_report(
+      'voc_export/boxes', good_voc(tmp_path, **{'annotations/a.xml': xml}),
+      tmp_path)
+  issue = only_issue(report)
+  assert issue['action'] == 'skipped image' and issue['objects_lost'] == 3
+  assert 'root element is <annotations>' in issue['problem']
+
+
+def test_empty_name_makes_no_class(tmp_path):
+  xml = box_xml('a.jpg', [('', (2, 3, 20, 25)), ('cat', (5, 5, 9, 9))])
+  report, builder = build_report(
+      'voc_export/boxes', good_voc(tmp_path, **{'annotations/a.xml': xml}),
+      tmp_path)
+  assert builder.info.features['objects']['label'].names == ['cat']
+  issue = only_issue(report)
+  assert (issue['item'], issue['problem'], issue['objects_lost']) == (
+      'object #1 (no name)', 'object has no class name.', 1)
+
+
+@pytest.mark.parametrize('flag', ['2', 'yes please', '-1'])
+def test_flag_that_is_not_boolean_skips_the_object(tmp_path, flag):
+  xml = box_xml('a.jpg').replace('<name>cat</name>',
+                                 f'<name>cat</name><difficult>{flag}'
+                                 '</difficult>')
+  issue = skipped_object(tmp_path, xml)
+  assert f"<difficult> '{flag}' is not 0/1 or true/false." == (
+      issue['problem'])
+
+
+@pytest.mark.parametrize('size', ['inf', '1e400', '-3', '40.5', 'abc'])
+def test_garbage_declared_size_is_a_warning_not_a_size(tmp_path, size):
+  xml = box_xml('a.jpg').replace('<width>40</width>', f'<width>{size}</width>')
+  report, builder = build_report(
+      'voc_export/boxes', good_voc(tmp_path, **{'annotations/a.xml': xml}),
+      tmp_path)
+  issue = only_issue(report)
+  assert (issue['item'], issue['action']) == ('<size>', 'warning')
+  assert issue['problem'].startswith('<size> width')
+  assert len(all_examples(builder)['a']['objects']['label']) == 1
+
+
+def test_polygon_far_outside_the_image_is_skipped(tmp_path):
+  points = ''.join(f'<pt><x>{x}</x><y>{y}</y></pt>' for x, y in (
+      (1, 1), (1e9, 1), (1e12, 5e11)))
+  xml = box_xml('a.jpg', []).replace(
+      '</annotation>', f'<object><name>cat</name><polygon>{points}'
+      '</polygon></object></annotation>')
+  issue = skipped_object(tmp_path, xml)
+  assert 'beyond 1e+07' in issue['problem'] or 'far outside' in (
+      issue['problem'])
+
+
+def test_latin1_xml_without_declaration_is_read_with_a_warning(tmp_path):
+  xml = box_xml('a.jpg', [('caf\u00e9', (2, 3, 20, 25))]).encode('latin-1')
+  report, builder = build_report(
+      'voc_export/boxes', good_voc(tmp_path, **{'annotations/a.xml': xml}),
+      tmp_path)
+  assert 'caf\u00e9' in builder.info.features['objects']['label'].names
+  issue = only_issue(report)
+  assert issue['action'] == 'warning' and issue['file'] == 'annotations/a.xml'
+  assert 'not UTF-8 (byte 0xe9 at offset' in issue['problem']
+
+
+@pytest.mark.parametrize('labels, warned', [
+    ('\ufeffcat\n'.encode('utf-8'), False),
+    ('cat\ncaf\u00e9\n'.encode('latin-1'), True),
+])
+def test_labels_txt_with_bom_or_latin1(tmp_path, labels, warned):
+  report, builder = build_report(
+      'voc_export/boxes', good_voc(tmp_path, **{'labels.txt': labels}),
+      tmp_path)
+  assert builder.info.features['objects']['label'].names[0] == 'cat'
+  assert bool(report['issues']) == warned
+  if warned:
+    assert report['issues'][0]['file'] == 'labels.txt'
+    assert 'read as Windows-1252' in report['issues'][0]['problem']
+
+
+def test_split_list_with_latin1_and_bom(tmp_path):
+  export = write_export(tmp_path, {
+      'Annotations/caf\u00e9.xml': box_xml('caf\u00e9.jpg'),
+      'JPEGImages/caf\u00e9.jpg': image_bytes(),
+      'ImageSets/Main/val.txt': 'caf\u00e9\n'.encode('latin-1')})
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  assert list(builder.info.splits) == ['validation']
+  assert 'not UTF-8' in only_issue(report)['problem']
+
+
+# Confinement: nothing outside the export is read, whatever links to it.
+
+def _outside(tmp_path):
+  outside = tmp_path / 'outside'
+  outside.mkdir()
+  (outside / 'evil.xml').write_text(box_xml('a.jpg', [('dragon', (1, 1, 9,
+                                                                  9))]))
+  (outside / 'labels.txt').write_text('dragon\n')
+  (outside / 'mask.png').write_bytes(image_bytes('P', fmt='PNG'))
+  return outside
+
+
+def test_symlinked_annotation_file_and_folder_are_not_read(tmp_path):
+  outside = _outside(tmp_path)
+  export = good_voc(tmp_path)
+  (export / 'annotations' / 'evil.xml').symlink_to(outside / 'evil.xml')
+  (export / 'annotations' / 'more').symlink_to(outside)
+  (export / 'labels.txt').symlink_to(outside / 'labels.txt')
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  assert builder.info.features['objects']['label'].names == ['cat']
+  refused = {i['file']: i for i in report['issues']}
+  assert set(refused) == {'annotations/evil.xml', 'annotations/more',
+                          'labels.txt'}
+  assert all(i['action'] == 'not included' for i in refused.values())
+  assert 'dragon' not in str(report)
+
+
+def test_symlinked_mask_is_not_read(tmp_path):
+  outside = _outside(tmp_path)
+  export = write_export(tmp_path, {
+      'Annotations/a.xml': box_xml('a.jpg'), 'JPEGImages/a.jpg': image_bytes(),
+      'labels.txt': 'cat\n'})
+  (export / 'SegmentationClass').mkdir()
+  (export / 'SegmentationClass' / 'a.png').symlink_to(outside / 'mask.png')
+  report, builder = build_report('voc_export', export, tmp_path)
+  issue = only_issue(report)
+  assert issue['file'] == 'SegmentationClass/a.png'
+  assert 'symlink leading outside' in issue['problem']
+  ex = all_examples(builder)['a']
+  assert (ex['segmentation_mask'] == 255).sum() == 18 * 22  # the box only
+
+
+def test_annotation_path_that_is_a_folder(tmp_path):
+  export = good_voc(tmp_path)
+  (export / 'annotations' / 'c.xml').mkdir()
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  assert report['issues'] == [] and sorted(all_examples(builder)) == ['a', 'b']
+
+
+def test_manual_dir_that_is_a_file(tmp_path):
+  (tmp_path / 'export.xml').write_text(box_xml('a.jpg'))
+  with pytest.raises(ExportError, match='missing or (is not a folder|empty)'):
+    build('voc_export', tmp_path / 'export.xml', tmp_path / 'data')
+
+
+# Masks that are not what they say, or too big to decode.
+
+def test_mask_that_is_not_an_image_skips_the_image(tmp_path):
+  export = write_export(tmp_path, {
+      'Annotations/a.xml': box_xml('a.jpg'), 'JPEGImages/a.jpg': image_bytes(),
+      'Annotations/b.xml': box_xml('b.jpg'), 'JPEGImages/b.jpg': image_bytes(),
+      'labels.txt': 'cat\n', 'SegmentationClass/a.png': b'<html>nope</html>'})
+  report, builder = build_report('voc_export', export, tmp_path)
+  issue = only_issue(report)
+  assert (issue['file'], issue['action'], issue['objects_lost']) == (
+      'SegmentationClass/a.png', 'skipped image', 1)
+  assert issue['problem'].startswith('not a readable mask')
+  assert sorted(all_examples(builder)) == ['b']
+
+
+def test_decompression_bomb_mask_is_refused(tmp_path):
+  import io  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  buffer = io.BytesIO()
+  Image.new('P', (20000, 20000), 0).save(buffer, format='PNG')  # 400 MP
+  export = write_export(tmp_path, {
+      'Annotations/a.xml': box_xml('a.jpg'), 'JPEGImages/a.jpg': image_bytes(),
+      'Annotations/b.xml': box_xml('b.jpg'), 'JPEGImages/b.jpg': image_bytes(),
+      'labels.txt': 'cat\n', 'SegmentationClass/a.png': buffer.getvalue()})
+  report, _ = build_report('voc_export', export, tmp_path)
+  issue = only_issue(report)
+  assert issue['file'] == 'SegmentationClass/a.png'
+  assert issue['problem'].startswith('mask is too large to decode safely')
+  assert '400000000 pixels' in issue['problem']

@@ -12,6 +12,7 @@ import tensorflow_datasets as tfds
 
 from tests.builds import build, examples, read_report, tfds_build
 from tests.paths import DUMMY_DATA, shared_export
+from tfds_builders.core.mask_files import VOC_CLASSES
 
 VOCDEVKIT = DUMMY_DATA / 'voc' / 'vocdevkit'
 VOC2012 = VOCDEVKIT / 'VOCdevkit' / 'VOC2012'
@@ -23,8 +24,10 @@ def devkit(tmp_path_factory):
 
 
 def test_segmentation_mask_equals_palette_indices(devkit):
+  # No labels.txt: the devkit's 20 classes in devkit order, so palette index
+  # N is VOC class N (cat = 8, dog = 12), whatever the XML files name.
   assert devkit.info.features['segmentation_mask'].names == [
-      'background', 'cat', 'dog']
+      'background', *VOC_CLASSES]
   for ex in examples(devkit, 'train') + examples(devkit, 'validation'):
     stem = ex['image/id'].decode()
     with Image.open(VOC2012 / 'SegmentationClass' / f'{stem}.png') as png:
@@ -40,7 +43,10 @@ def test_instance_masks_come_from_segmentation_object(devkit):
     instances = np.asarray(png)
   for i, mask in enumerate(ex['objects']['mask']):
     np.testing.assert_array_equal(mask[:, :, 0], instances == i + 1)
-  np.testing.assert_array_equal(ex['objects']['label'], [0, 1])
+  np.testing.assert_array_equal(ex['objects']['label'], [
+      VOC_CLASSES.index('cat'), VOC_CLASSES.index('dog')])
+  assert ex['objects']['has_mask'].tolist() == [True, True]
+  assert ex['objects']['area'].tolist() == [16 * 20, 16 * 26]
 
 
 def test_flags_and_boxes_follow_the_xml(devkit):
@@ -82,8 +88,12 @@ def test_polygons_become_masks_and_boxes(tmp_path):
   assert report['nothing_lost']
   assert report['issues'] == [{
       'file': 'images/not_annotated.jpg', 'item': '',
-      'problem': 'image has no annotation file', 'action': 'not included',
-      'objects_lost': 0}]
+      'problem': 'no annotation names this image', 'action': 'not included',
+      'objects_lost': 0, 'fix': 'Annotate it (an image without objects is'
+      ' kept when a split list or annotation names it), or delete it.'}]
+  # The person has only a box: its instance mask is zeros, never the box.
+  assert ex['objects']['has_mask'].tolist() == [False, True]
+  assert not ex['objects']['mask'][0].any()
 
 
 def test_boxes_config_has_no_instance_masks(tmp_path):
@@ -127,8 +137,9 @@ def test_raccoon_boxes_equal_the_xml(tmp_path):
 def test_tfds_build_command_line_and_loading_elsewhere(tmp_path):
   data_dir = tmp_path / 'tfds'
   result = tfds_build('voc_export', VOCDEVKIT, data_dir, '--config', 'default')
-  assert 'train: 2 images, 4 objects (cat=2, dog=2)' in result.stdout
-  built = data_dir / 'voc_export' / 'default' / '1.0.0'
+  assert ('train: 2 images, 4 objects (cat=2, dog=2) [split from'
+          ' VOCdevkit/VOC2012/ImageSets/Main/train.txt]') in result.stdout
+  built = data_dir / 'voc_export' / 'default' / '1.1.0'
   assert (built / 'build_report.json').is_file()
   # A process that never imports tfds_builders reads the copied directory.
   copy = tmp_path / 'copied'
@@ -146,6 +157,7 @@ def test_tfds_build_command_line_and_loading_elsewhere(tmp_path):
   loaded = subprocess.run([sys.executable, '-c', script], capture_output=True,
                           text=True, timeout=300, cwd=tmp_path, check=False)
   assert loaded.returncode == 0, loaded.stderr[-3000:]
+  names = list(VOC_CLASSES)
   assert loaded.stdout.strip().splitlines()[-1] == (
-      "1.0.0 ['train', 'validation'] ['cat', 'dog'] ['background', 'cat',"
-      " 'dog'] [0, 1]")
+      f"1.1.0 ['train', 'validation'] {names} {['background'] + names}"
+      f" [{names.index('cat')}, {names.index('dog')}]")

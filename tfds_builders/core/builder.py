@@ -21,6 +21,7 @@ import shutil
 from typing import Iterator
 
 from absl import logging
+import tensorflow as tf
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle
 
@@ -279,9 +280,10 @@ def _check_media_found(parsed: ParsedExport) -> None:
 def _manual_dir(dl_manager, name: str) -> pathlib.Path:
   try:
     root = pathlib.Path(dl_manager.manual_dir).resolve()
-  except AssertionError as e:  # TFDS asserts the folder exists and has files
+  # TFDS asserts the folder exists and has files; listing a file raises.
+  except (AssertionError, OSError, tf.errors.OpError) as e:
     raise ExportError(
-        f'the export folder is missing or empty ({e}).',
+        f'the export folder is missing or empty, or is not a folder ({e}).',
         fix=f'Pass the export with `tfds build {name} --manual_dir PATH`.'
     ) from None
   return root

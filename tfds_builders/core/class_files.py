@@ -65,7 +65,8 @@ def read_class_file(files: ExportFiles, name: str
     if colour is not None:
       colours[class_name] = colour
   value_map = ValueMap.from_list(names, name, colours)
-  classes = [n for n in names if special_name(n) not in (BACKGROUND, VOID)]
+  classes = [n for n in names if special_name(n) not in (BACKGROUND, VOID)
+             and colours.get(n) != (0, 0, 0)]  # black is the background
   if not classes:
     raise ExportError('the class file lists no classes.', file=name,
                       fix='List one class name per line, or delete the file.')

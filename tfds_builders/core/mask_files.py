@@ -86,20 +86,25 @@ class ValueMap:
                 colours: Mapping[str, Colour] | None = None) -> 'ValueMap':
     """From a class file in pixel-value order.
 
-    A list that starts with a background entry counts from 0 (CVAT and
-    Datumaro's `labelmap.txt`, DeepLab's `labels.txt`); otherwise value 0
-    is background and the first name is value 1. Colours, when given, are
-    what RGB masks (and palette masks) are read by; without them an RGB
-    mask's colours are those of the VOC colour map at each position.
+    A list with a background entry counts from 0 (CVAT and Datumaro's
+    `labelmap.txt` put it first, CVAT's "Segmentation mask" sorts it among
+    the names; DeepLab's `labels.txt`); otherwise value 0 is background and
+    the first name is value 1. Colours, when the file gives them, are what
+    RGB (and palette) masks are read by, and a class coloured (0, 0, 0) is
+    the background; without them (Datumaro writes `cat:::`) an RGB mask's
+    colours are those of the VOC colour map at each position.
     """
-    special = [special_name(n) for n in names]
-    start = 0 if special and special[0] == BACKGROUND else 1
+    colours = {n: tuple(c) for n, c in (colours or {}).items()}
+    special = [BACKGROUND if colours.get(n) == (0, 0, 0) else special_name(n)
+               for n in names]
+    start = 0 if BACKGROUND in special else 1
     by_index = {i + start: n for i, n in enumerate(special)}
     by_index.setdefault(0, BACKGROUND)
     by_index.setdefault(IGNORE, VOID)
     if colours:
-      by_colour = {tuple(c): special_name(n) for n, c in colours.items()}
-    else:  # positions only: RGB masks use the VOC colour of each position
+      by_colour = {colours[n]: s for n, s in zip(names, special)
+                   if n in colours}
+    else:
       by_colour = {voc_colour(i): n for i, n in by_index.items() if i < 255}
     by_colour.setdefault((0, 0, 0), BACKGROUND)
     by_colour.setdefault(VOC_VOID_COLOUR, VOID)

@@ -34,6 +34,10 @@ class MaskRef:
   mask: Mask | None = None  # already decoded and cropped
   value: int | tuple[int, int, int] | None = None
   file: str = ''  # the mask file's name in messages
+  # An instance-id file whose ids may not follow the objects' order (CVAT
+  # and Datumaro number instances by z-order): instances are paired with
+  # the objects by box when the order does not fit (core.encode).
+  pair_by_box: bool = False
 
 
 @dataclasses.dataclass

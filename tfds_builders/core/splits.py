@@ -17,11 +17,14 @@ from typing import Iterable
 
 TRAIN, VALIDATION, TEST = 'train', 'validation', 'test'
 SPLIT_WORDS = {
-    'train': TRAIN, 'training': TRAIN,
+    'train': TRAIN, 'training': TRAIN, 'trainaug': TRAIN,
     'val': VALIDATION, 'valid': VALIDATION, 'validation': VALIDATION,
-    'minival': VALIDATION, 'dev': VALIDATION,
+    'minival': VALIDATION, 'dev': VALIDATION, 'eval': VALIDATION,
+    'evaluation': VALIDATION,
     'test': TEST, 'testing': TEST, 'testdev': TEST,
 }
+# Not splits, though they hold split words: a union (`trainval`), COCO's
+# `valminusminival` (Detectron trains on it), free subset names.
 HASHED = 'hash of the image id'  # split_source of hashed images
 _WORD = re.compile(r'[a-z]+')
 
@@ -56,6 +59,17 @@ def split_from_folders(folders: Iterable[str]) -> tuple[str, str] | None:
   return None
 
 
+# Roboflow names augmented copies of one photo `<stem>_jpg.rf.<hash>.jpg`:
+# they are hashed as one, or copies of a photo land in train and in test.
+_ROBOFLOW_COPY = re.compile(r'_(?:jpe?g|png|bmp|webp)\.rf\.[0-9a-f]+(?:\.\w+)?$',
+                            re.IGNORECASE)
+
+
+def hash_key(image_id: str) -> str:
+  """What an image is hashed by: its id, less Roboflow's copy suffix."""
+  return _ROBOFLOW_COPY.sub('', image_id)
+
+
 def holdout_fraction_of(image_id: str) -> float:
   """A stable number in [0, 1) derived from the image id alone.
 
@@ -68,4 +82,5 @@ def holdout_fraction_of(image_id: str) -> float:
 
 def assign_split(image_id: str, test_fraction: float = 0.2) -> str:
   """'test' for about `test_fraction` of ids, 'train' for the rest."""
-  return TEST if holdout_fraction_of(image_id) < test_fraction else TRAIN
+  return TEST if holdout_fraction_of(hash_key(image_id)) < test_fraction else (
+      TRAIN)

@@ -31,7 +31,8 @@ MAX_IMAGE_SIDE = 1 << 20
 _DECIMAL = re.compile(r'\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?\s*')
 _INTEGER = re.compile(r'\s*[+-]?\d{1,18}\s*')
 _TRUE = ('1', 'true')
-_FALSE = ('0', 'false')
+# makesense.ai writes <difficult>Unspecified</difficult> for 'not set'.
+_FALSE = ('0', 'false', 'unspecified')
 
 
 class BadValue(SkippableError):
@@ -39,6 +40,9 @@ class BadValue(SkippableError):
 
 
 def _bad(what: str, value: Any, why: str, file, item) -> BadValue:
+  if value is None:
+    return BadValue(f'{what} {why}.', file=file, item=item,
+                    fix=f'Fix {what} in the labelling tool and re-export.')
   shown = repr(value)
   if len(shown) > 60:
     shown = shown[:57] + '...'

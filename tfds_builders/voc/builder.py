@@ -13,7 +13,7 @@ from tfds_builders.voc import parse
 class VocExport(ExportBuilder):
   """Builds the common schema from a PASCAL VOC XML export."""
 
-  VERSION = tfds.core.Version('1.0.0')
+  VERSION = tfds.core.Version('1.1.0')
   RELEASE_NOTES = {'1.0.0': 'VOCdevkit, flat and labelImg layouts; boxes,'
                             ' polygons, SegmentationClass/Object PNGs.'}
   DESCRIPTION = 'A PASCAL VOC XML export, in the common tfds_builders schema.'

@@ -15,7 +15,9 @@ Classes and masks: a class file (`labels.txt`, `labelmap.txt`) at the root or
 in a dataset folder gives the class list and what mask values mean; an
 export with `SegmentationClass/` masks and no class file uses the VOC
 devkit's 20 classes and colour map. `SegmentationObject/` instance i is the
-i-th `<object>` of the XML (palette index i, or VOC colour i in RGB files).
+i-th `<object>` of the XML in the devkit (palette index i, or VOC colour i in
+RGB files); CVAT and Datumaro number instances by z-order instead, so the
+encoder pairs instances with objects by box when the order does not fit.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class _Reader:
       self.issues.append(report.Issue.from_error(
           e, report.SKIPPED_IMAGE, lost, file=name))
       self.export_objects += lost
+      # Its image is reported with it, not again as named by nothing.
+      self._find_image(ImageRecord(local_id, '', name), group, None, name,
+                       local_id)
       return
     elements = tree.findall('object')
     self.export_objects += len(elements)
@@ -129,7 +134,8 @@ class _Reader:
       try:
         obj = _parse_object(element, index, name)
         if seg_object:
-          obj.mask = MaskRef(path=seg_path, value=index + 1, file=seg_object)
+          obj.mask = MaskRef(path=seg_path, value=index + 1, file=seg_object,
+                             pair_by_box=True)
         record.objects.append(obj)
       except SkippableError as e:
         self.issues.append(report.Issue.from_error(
@@ -233,27 +239,33 @@ class _Reader:
 
   def _find_image(self, record: ImageRecord, group: Group, tree, name: str,
                   local_id: str) -> None:
-    near = tuple(f for f in (group.images, posixpath.dirname(name),
+    # The devkit mirrors Annotations/<id>.xml as JPEGImages/<id>.jpg, sub-
+    # folders included (annotations/test/a.xml -> images/test/a.jpg).
+    folder = posixpath.dirname(local_id)
+    mirrored = (posixpath.join(group.images, folder)
+                if group.images and folder else None)
+    near = tuple(f for f in (mirrored, group.images, posixpath.dirname(name),
                              group.folder) if f is not None)
     split_folder = splits.split_from_folders(name.split('/')[:-1])
     given = (_text(tree, 'filename') or '') if tree is not None else ''
     stem = local_id.rsplit('/', 1)[-1]
-    found = None
+    first = None
     for candidate, anywhere in ((given, False), (stem, False), (given, True),
                                 (stem, True)):
-      if candidate:
-        found = self.lookup.find(
-            candidate, near=near, file=name, item='<filename>',
-            split_folder=split_folder[1] if split_folder else None,
-            anywhere=anywhere)
-        if found.name:
-          break
-    if found and found.name:
-      record.filename = found.name
-      record.image_path = self.files.real_path(found.name)
-    else:
-      record.filename = given or local_id
-      record.missing_image = found.problem if found else 'no file name'
+      if not candidate:
+        continue
+      found = self.lookup.find(
+          candidate, near=near, file=name, item='<filename>',
+          split_folder=split_folder[1] if split_folder else None,
+          anywhere=anywhere)
+      if found.name:
+        record.filename = found.name
+        record.image_path = self.files.real_path(found.name)
+        return
+      if anywhere and first is None:
+        first = found  # what the XML names is what the report explains
+    record.filename = given or local_id
+    record.missing_image = first.problem if first else 'no file name'
 
   def _mask_file(self, folder: str | None, local_id: str) -> str | None:
     if folder is None:
