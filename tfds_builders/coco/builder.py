@@ -1,4 +1,5 @@
-"""`coco_export`: COCO JSON exports (official, Roboflow, CVAT, Datumaro)."""
+"""`coco_export`: COCO JSON exports (official, Roboflow, CVAT, Datumaro,
+Label Studio)."""
 
 from __future__ import annotations
 
@@ -22,36 +23,61 @@ class CocoConfig(ExportConfig):
 class CocoExport(ExportBuilder):
   """Builds the common schema from a COCO instances export."""
 
-  VERSION = tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'Official, Roboflow, CVAT, Datumaro and single'
-                            ' file layouts; polygons, RLE, iscrowd.'}
+  VERSION = tfds.core.Version('1.1.0')
+  RELEASE_NOTES = {
+      '1.0.0': 'Official, Roboflow, CVAT, Datumaro and single file layouts;'
+               ' polygons, RLE, iscrowd.',
+      '1.1.0': 'Instance files recognised by content, not name: official'
+               ' instances_, person_keypoints_ and stuff_ files, Roboflow,'
+               ' Label Studio result.json, CVAT/Datumaro with images/<subset>/;'
+               ' files about the same images merged per image (repeated'
+               ' annotations counted once); captions, panoptic and image-info'
+               ' files reported as not included. objects/has_mask added;'
+               ' box-only objects store an all-zero mask, never the box. A box'
+               ' that disagrees with its own segmentation (IoU < 0.9) is'
+               ' replaced by the segmentation\'s extent and reported.'
+               ' Categories sharing a name are one class (warning); an unused'
+               ' parent category (Roboflow\'s project category 0) is not a'
+               ' class. Every number validated (NaN, Infinity, huge values,'
+               ' "iscrowd": "0" are reported skips); bad RLE skips the object'
+               ' instead of stopping the build; two files of one split no'
+               ' longer an error.',
+  }
   BUILDER_CONFIGS = [
       CocoConfig(**{f.name: getattr(c, f.name)
                     for f in dataclasses.fields(c)})
       for c in default_configs()]
   DESCRIPTION = ('A COCO instances export, in the common tfds_builders'
-                 ' schema. `info.metadata["coco_categories"]` maps each label'
-                 ' to its COCO category id, name and supercategory.')
+                 ' schema. `info.metadata["coco_categories"]` maps each COCO'
+                 ' category id that is a class to its label, name and'
+                 ' supercategory.')
   MANUAL_DOWNLOAD_INSTRUCTIONS = """\
   Pass the folder of a COCO export with `--manual_dir`: the official release
-  (`annotations/instances_train2017.json` + `train2017/`...), a Roboflow
+  (`annotations/instances_train2017.json`, `person_keypoints_*.json`,
+  `stuff_*.json` + `train2017/` or `images/train2017/`...), a Roboflow
   "COCO" export (`train/_annotations.coco.json` next to its images, `valid/`,
   `test/`), CVAT "COCO 1.0" or Datumaro (`annotations/instances_*.json` +
-  `images/`), or one `*.json` at the root with the images beside it or in
-  `images/`.
+  `images/` or `images/<subset>/`), Label Studio (`result.json` + `images/`),
+  or any `*.json` with the images beside it or in `images/`. Every JSON file
+  holding `images`, `annotations` with boxes or segmentations, and
+  `categories` is read, whatever its name; others (captions, panoptic) are
+  listed in the build report as not included. Files about the same images
+  (instances_ and person_keypoints_ of one split) are merged per image.
 
-  Splits: each annotation file is one split, named by the first of the words
-  train/training, val/valid/validation/minival or test in the file name, else
-  in its folder name (`instances_val2017.json` and `valid/` -> validation).
-  A single file with no such word (`instances.json`, CVAT's
-  `instances_default.json`) is split 80/20 into train/test by a hash of the
+  Splits: each annotation file is one split, named by the split word
+  (train/training, val/valid/validation/minival, test...) in the file name,
+  else in its folder name (`instances_val2017.json` and `valid/` ->
+  validation). Files without one (`instances.json`, `result.json`, CVAT's
+  `instances_default.json`) are split 80/20 into train/test by a hash of the
   image id; so is any export built with
-  `--config '{"name": "hashed", "split_by_hash": true}'`. With several files,
-  one without a split word becomes a split named after it
+  `--config '{"name": "hashed", "split_by_hash": true}'`. When other files
+  have split words, one without is a split named after it
   (`instances_default.json` -> `default`).
 
-  Classes are the COCO categories, every one of them in id order, remapped to
-  labels 0..N-1 (`info.metadata['coco_categories']` keeps the COCO ids).
+  Classes are the COCO category names in id order, labels 0..N-1
+  (`info.metadata['coco_categories']` keeps the COCO ids). Categories sharing
+  a name are one class; a category that labels nothing and is the
+  supercategory of the others (Roboflow's project category 0) is not a class.
   """
 
   def _parse_export(self, files: ExportFiles, dl_manager) -> ParsedExport:
