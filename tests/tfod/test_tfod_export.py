@@ -13,9 +13,9 @@ import tensorflow_datasets as tfds
 
 from tests.builds import build, examples, read_report
 from tests.paths import DUMMY_DATA, PROJECT, shared_export
-from tfds_builders.tfod import label_map
 from tfds_builders.core.errors import ExportError
-from tfds_builders.tfod import TfodExport, parse, writer
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.tfod import TfodExport, label_map, layout, parse, writer
 
 TFOD = DUMMY_DATA / 'tfod_export'
 CAT_BOX = np.float32([5 / 30, 4 / 40, 25 / 30, 20 / 40])  # ymin, xmin, ...
@@ -129,7 +129,8 @@ def test_label_map_classes_are_in_id_order():
 def test_label_map_writer_round_trip(tmp_path):
   names = ['cat', 'café au lait', 'say "hi"', "it's"]
   label_map.write_label_map(tmp_path / 'label_map.pbtxt', names)
-  parsed = label_map.read_label_map(tmp_path / 'label_map.pbtxt')
+  parsed = label_map.parse_label_map(
+      (tmp_path / 'label_map.pbtxt').read_text(encoding='utf-8'))
   assert parsed.classes.names == tuple(names)
   assert [i.id for i in parsed.items] == [1, 2, 3, 4]
 
@@ -157,9 +158,21 @@ def test_cvat_records_keep_bytes_boxes_and_labels(tmp_path):
   np.testing.assert_array_equal(by_id['frame_000000.jpg']['objects']['label'],
                                 [0, 1])
   assert len(by_id['frame_000002.jpg']['objects']['label']) == 0
+  # Frame 3's second object has no label (Datumaro: label 0, no text).
+  np.testing.assert_array_equal(by_id['frame_000003.jpg']['objects']['label'],
+                                [0])
   report = read_report(builder)
-  assert report['nothing_lost'] and report['export']['objects'] == 6
+  assert report['nothing_lost'] and report['export']['objects'] == 7
+  assert report['dataset_totals'] == {'images': 5, 'objects': 6}
   assert report['class_source'] == 'label_map.pbtxt'
+  assert report['issues'] == [{
+      'file': 'default.tfrecord record 3', 'item': 'object #2',
+      'problem': 'object has no class: label 0 and no class/text (how CVAT'
+                 ' and Datumaro write an object without a label).',
+      'action': 'skipped object', 'objects_lost': 1,
+      'fix': 'Give the object a label in the tool.'}]
+  assert report['split_sources'] == {'test': {'hash of the image id': 1},
+                                     'train': {'hash of the image id': 4}}
 
 
 def test_cvat_without_images_reads_images_folder(tmp_path):
@@ -204,18 +217,36 @@ def test_sharded_masks_flags_and_label_lookups(tmp_path):
   assert read_report(builder)['nothing_lost']
 
 
-@pytest.mark.parametrize('base, folders, split', [
-    ('default.tfrecord', (), None),
-    ('train.tfrecord', (), 'train'),
-    ('cars.tfrecord', ('export', 'valid'), 'validation'),
-    ('pets_val.record', (), 'validation'),
-    ('coco_train.record', (), 'train'),
-    ('mscoco_val2017.tfrecord', (), 'validation'),
-    ('test-images.record', (), 'test'),
-    ('data.record', (), None),
+@pytest.mark.parametrize('base, folders, split, source', [
+    ('default.tfrecord', (), None, ''),
+    ('train.tfrecord', (), 'train', 'file name train.tfrecord'),
+    ('cars.tfrecord', ('export', 'valid'), 'validation', 'folder valid/'),
+    ('pets_val.record', (), 'validation', 'file name pets_val.record'),
+    ('coco_train.record', (), 'train', 'file name coco_train.record'),
+    ('mscoco_val2017.tfrecord', (), 'validation',
+     'file name mscoco_val2017.tfrecord'),
+    ('test-images.record', (), 'test', 'file name test-images.record'),
+    ('data.record', (), None, ''),
+    ('Train.tfrecord', ('test',), 'train', 'file name Train.tfrecord'),
+    ('train_test.record', ('data', 'valid'), 'validation', 'folder valid/'),
+    ('default.tfrecord', ('training', 'records'), 'train', 'folder training/'),
 ])
-def test_split_names(base, folders, split):
-  assert parse.split_from_names(base, folders) == split
+def test_split_names(base, folders, split, source):
+  """The file name's split word first, then the folders, nearest first."""
+  assert layout.split_of(base, folders) == (split, source)
+
+
+def test_split_sources_are_reported(tmp_path):
+  roboflow = read_report(build('tfod_export/boxes', TFOD / 'roboflow',
+                               tmp_path / 'r'))
+  assert roboflow['split_sources'] == {
+      'test': {'folder test/': 1}, 'train': {'folder train/': 3},
+      'validation': {'folder valid/': 1}}
+  sharded = read_report(build('tfod_export/boxes', TFOD / 'sharded',
+                              tmp_path / 's'))
+  assert sharded['split_sources'] == {
+      'train': {'file name pets_train.record': 3},
+      'validation': {'file name pets_val.record': 1}}
 
 
 def test_label_maps_of_split_folders_must_agree(tmp_path):
@@ -224,7 +255,7 @@ def test_label_maps_of_split_folders_must_agree(tmp_path):
   (root / 'test' / 'pets_label_map.pbtxt').write_text(
       'item { id: 1 name: "dog" } item { id: 2 name: "cat" }')
   with pytest.raises(ExportError, match='disagrees with test/pets_label_map'):
-    parse.parse_export(root)
+    parse.parse_export(ExportFiles(root))
 
 
 # The exporter: OD API decoder spec, round trips.
@@ -243,14 +274,18 @@ def voc_with_masks(tmp_path_factory):
 
 
 def test_exported_records_decode_with_od_api_features(voc_with_masks):
-  _, out, summary = voc_with_masks
+  voc, out, summary = voc_with_masks
+  # The VOC build's classes, whatever list it has (labels.txt, or the
+  # devkit's 20), become label ids from 1 in that order.
+  names = tuple(voc.info.features['objects']['label'].names)
+  cat, dog = names.index('cat') + 1, names.index('dog') + 1
   assert summary.images == {'train': 2, 'validation': 1}
   assert sorted(p.name for p in out.iterdir()) == [
       'label_map.pbtxt', 'train.record-00000-of-00002',
       'train.record-00001-of-00002', 'validation.record-00000-of-00002',
       'validation.record-00001-of-00002']
-  assert label_map.read_label_map(out / 'label_map.pbtxt').classes.names == (
-      'cat', 'dog')
+  assert label_map.parse_label_map((out / 'label_map.pbtxt').read_text(
+      encoding='utf-8')).classes.names == names
   records = tf.data.TFRecordDataset(sorted(map(str, out.glob('*.record-*'))))
   count = 0
   for serialized in records:
@@ -263,7 +298,8 @@ def test_exported_records_decode_with_od_api_features(voc_with_masks):
     assert dense['image/key/sha256'] == hashlib.sha256(
         dense['image/encoded']).hexdigest().encode()
     assert dense['image/source_id'].startswith(b'2007_00000')
-    np.testing.assert_array_equal(dense['image/object/class/label'], [1, 2])
+    np.testing.assert_array_equal(dense['image/object/class/label'],
+                                  [cat, dog])
     np.testing.assert_array_equal(dense['image/object/class/text'],
                                   [b'cat', b'dog'])
     np.testing.assert_allclose(dense['image/object/bbox/xmin'],

@@ -13,10 +13,20 @@ from tfds_builders.tfod import parse
 class TfodExport(ExportBuilder):
   """Builds the common schema from TF Object Detection API TFRecords."""
 
-  VERSION = tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'CVAT/Datumaro, Roboflow and OD API (sharded)'
-                            ' TFRecords; label_map.pbtxt; PNG and dense'
-                            ' instance masks.'}
+  VERSION = tfds.core.Version('1.1.0')
+  RELEASE_NOTES = {
+      '1.0.0': 'CVAT/Datumaro, Roboflow and OD API (sharded) TFRecords;'
+               ' label_map.pbtxt; PNG and dense instance masks.',
+      '1.1.0': 'An object without a usable class (label 0 with no text, as'
+               ' Datumaro/CVAT write unlabelled objects; an id or text the'
+               ' label map lacks) or with a bad number is skipped and'
+               ' reported instead of failing the build; every number is'
+               ' validated (sizes, relative boxes, areas, 0/1 flags); dense'
+               ' masks are checked against the declared size and a cap;'
+               ' splits from the file name, then the folders, with their'
+               ' source in the report; image/format that disagrees with the'
+               ' bytes and images nothing names are reported.',
+  }
   DESCRIPTION = ('TFRecords in the TF Object Detection API schema, in the'
                  ' common tfds_builders schema.')
   MANUAL_DOWNLOAD_INSTRUCTIONS = """\

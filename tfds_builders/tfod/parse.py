@@ -1,339 +1,363 @@
-"""TFRecords in the TF Object Detection API schema, with their label map.
+"""Reading TF Object Detection API records into image records.
 
-Layouts found anywhere under the export root:
-  * CVAT "TFRecord 1.0" / Datumaro `tf_detection_api`: `default.tfrecord` or
-    `<subset>.tfrecord` + `label_map.pbtxt`; without embedded images the
-    records name files in `images/`.
-  * Roboflow "Tensorflow TFRecord": `train/ valid/ test/`, each with
-    `<name>.tfrecord` and `<name>_label_map.pbtxt`.
-  * The OD API's `create_*_tf_record.py`: sharded `name.record-00000-of-00010`
-    files, or plain `*.record` / `*.tfrecord` files.
+The keys are those of the OD API's `tf_example_decoder.py`, as the writers
+fill them:
+  * `create_*_tf_record.py`, `generate_tfrecord.py` (raccoon style):
+    `image/encoded` with `image/format` 'jpeg', 'jpg' or 'png' (not always
+    what the bytes are), class text and label, difficult/truncated/is_crowd/
+    area, masks as one PNG per object or as dense floats (`NUMERICAL_MASKS`:
+    objects x height x width values, 0/1);
+  * CVAT "TFRecord 1.0" / Datumaro: empty `image/source_id`, `image/encoded`
+    empty when images were not saved (then `image/filename` names a file in
+    `images/`), an object without a label written as label 0 with empty text,
+    an object without a mask as empty mask bytes;
+  * Roboflow: no `image/source_id`, format 'jpg'.
 
-Splits follow the file name (`pets_val.record-*` -> validation) or the folder
-(`valid/` -> validation); `default` and other names leave the split to the
-builder's hash split. Records are numbered from 0 within each file.
-
-Keys are those of the OD API `tf_example_decoder.py`. Boxes are relative, so
-they are handed on as `relative_box` and scaled by the real image size.
+One bad object never stops a build: an object without a usable class (label 0
+with no text, an id or text the label map lacks) or with a bad number is
+skipped and reported. A record whose lists do not line up (4 boxes, 3
+labels) is skipped with its objects. A file that is not TFRecords, damaged
+framing, or a record that is not an OD API example is an ExportError.
+Every number goes through `core.values`; boxes are relative, so they are
+handed on as `relative_box` and scaled by the real image size when encoded.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import pathlib
 import posixpath
-import re
 
 import numpy as np
-import tensorflow as tf
 from google.protobuf import message as protobuf_message
+import tensorflow as tf
 
-from tfds_builders.core import report, splits, tfrecords
-from tfds_builders.core.errors import ExportError
+from tfds_builders.core import masks, report, tfrecords, values
+from tfds_builders.core.errors import ExportError, SkippableError
 from tfds_builders.core.exportfs import ExportFiles
-from tfds_builders.tfod.label_map import LabelMap, parse_label_map
 from tfds_builders.core.lookup import ImageLookup
-from tfds_builders.core.masks import Mask
 from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
                                         ParsedExport)
+from tfds_builders.tfod import layout
+from tfds_builders.tfod.label_map import LabelMap
 
-_RECORD_FILE = re.compile(
-    r'^(?P<base>.+\.(?:tfrecords?|records?|tfrec))'
-    r'(?:-(?P<shard>\d+)-of-(?P<shards>\d+))?(?:\.gz)?$', re.IGNORECASE)
 _BOX_KEYS = tuple(f'image/object/bbox/{c}'
                   for c in ('xmin', 'ymin', 'xmax', 'ymax'))
 _FLAG_KEYS = {'is_difficult': 'image/object/difficult',
               'is_truncated': 'image/object/truncated',
               'is_crowd': 'image/object/is_crowd'}
 _MASK_KEY = 'image/object/mask'
+_TEXT, _LABEL = 'image/object/class/text', 'image/object/class/label'
+_AREA = 'image/object/area'
+_PER_OBJECT = {_TEXT: 'bytes_list', _LABEL: 'int64_list', _AREA: 'float_list',
+               **{key: 'int64_list' for key in _FLAG_KEYS.values()}}
+# Relative coordinates may reach this far out (boxes past the edge are
+# clipped and reported by the encoder); beyond it they are garbage.
+RELATIVE_LIMIT = values.COORDINATE_SLACK + 1
+MAX_AREA = float(values.MAX_IMAGE_SIDE) ** 2
+# Dense masks are objects x height x width floats. A record is at most
+# `tfrecords.MAX_RECORD_BYTES`, so this many 4-byte values can be there at
+# all; they are converted one object at a time (height x width floats).
+MAX_DENSE_MASK_VALUES = tfrecords.MAX_RECORD_BYTES // 4
+_FORMATS = {'jpeg': 'JPEG', 'jpg': 'JPEG', 'png': 'PNG'}
+_MAGIC = ((b'\xff\xd8\xff', 'JPEG'), (b'\x89PNG\r\n\x1a\n', 'PNG'))
+_NOT_OD_API = 'Only TF Object Detection API TFRecords can be read here.'
 
 
-@dataclasses.dataclass(frozen=True)
-class RecordFile:
-  path: str  # the confined real path
-  file: str  # relative to the export root, for messages
-  split: str | None
-  sharded: bool
-
-
-def find_record_files(files: ExportFiles) -> list[RecordFile]:
-  found = []
-  for name in files.files():
-    match = _RECORD_FILE.match(name.rsplit('/', 1)[-1])
-    if match:
-      folders = pathlib.PurePosixPath(name).parent.parts
-      found.append(RecordFile(files.real_path(name), name,
-                              split_from_names(match['base'], folders),
-                              match['shard'] is not None))
-  if not found:
-    raise ExportError(
-        'no TFRecord files found (*.tfrecord, *.record, *.record-00000-of-N).',
-        file=str(files.root), fix='Point --manual_dir at the folder holding'
-        ' the TFRecords and label_map.pbtxt.')
-  return found
-
-
-def split_from_names(base: str, folders: tuple[str, ...]) -> str | None:
-  """`pets_val.record` -> validation; `valid/cars.tfrecord` -> validation.
-
-  The file name is tried first (whole, then its last and first word, digits
-  dropped: `val2017` -> val), then the folders from the nearest up. None when
-  nothing names a split (`default.tfrecord`): the builder hashes the ids.
-  """
-  stem = base.rsplit('.', 1)[0]
-  if stem.lower() == 'trainval':
-    return 'trainval'
-  found = splits.split_word(stem) or splits.split_from_folders(folders)
-  return found[0] if isinstance(found, tuple) else found
-
-
-def read_label_maps(export: ExportFiles) -> LabelMap | None:
-  """Every `*.pbtxt` in the export, merged; the same id must name the same
-  class in all of them (Roboflow writes one per split folder)."""
-  merged: dict[int, tuple] = {}
-  ids: dict[str, int] = {}
-  files = []
-  for file in export.files(suffixes=('.pbtxt',)):
-    files.append(file)
-    for item in parse_label_map(export.read_text(file), file=file).items:
-      first, first_file = merged.setdefault(item.id, (item, file))
-      first_id = ids.setdefault(item.class_name, item.id)
-      if first != item or first_id != item.id:
-        raise ExportError(
-            f'item id {item.id} {item.class_name!r} disagrees with'
-            f' {first_file} (where id {item.id} is {first.class_name!r} and'
-            f' {item.class_name!r} has id {first_id}).', file=file,
-            fix='Use one label map for all splits, or make them agree.')
-  if not files:
-    return None
-  return LabelMap(tuple(item for _, (item, _) in sorted(merged.items())),
-                  files[0] if len(files) == 1 else ', '.join(files))
-
-
-def parse_export(export: ExportFiles) -> ParsedExport:
-  lookup = ImageLookup(export)
-  record_files = find_record_files(export)
-  label_map = read_label_maps(export)
-  records, issues = [], []
-  export_images = export_objects = 0
+def parse_export(files: ExportFiles) -> ParsedExport:
+  record_files = layout.find_record_files(files)
+  label_map = layout.read_label_maps(files)
+  reader = _Reader(files, ImageLookup(files), label_map)
   for record_file in record_files:
-    for index, serialized in read_records(record_file):
-      export_images += 1
-      example = parse_example(serialized, record_file.file, index)
-      reader = _RecordReader(example, record_file, index, export, lookup,
-                             label_map)
-      export_objects += reader.object_count()
-      try:
-        records.append(reader.image_record())
-      except _BadRecord as e:
-        issues.append(report.Issue(reader.where, '', e.problem,
-                                   report.SKIPPED_IMAGE,
-                                   reader.object_count()))
-      issues += reader.warnings
-  return ParsedExport(_describe(record_files, label_map), records,
-                      label_map.classes if label_map else None,
-                      export_images, export_objects, issues)
-
-
-def _describe(record_files: list[RecordFile], label_map) -> str:
-  if any(f.sharded for f in record_files):
-    layout = 'sharded records'
-  elif any(f.split and len(pathlib.PurePosixPath(f.file).parts) > 1
-           for f in record_files):
-    layout = 'split folders (Roboflow)'
-  else:
-    layout = 'record files'
-  source = label_map.file if label_map else 'no label map'
-  return (f'TF Object Detection API TFRecords ({layout},'
-          f' {len(record_files)} files, {source})')
-
-
-def read_records(record_file: RecordFile):
-  """Yields `(index, serialized bytes)`; corrupt data is an ExportError."""
-  return tfrecords.read_records(record_file.path, file=record_file.file)
+    for index, serialized in tfrecords.read_records(record_file.path,
+                                                    file=record_file.name):
+      reader.read(serialized, record_file, index)
+  reader.check_classes(record_files[0].name)
+  sources = [f.name for f in record_files] + files.files(
+      suffixes=layout.LABEL_MAP_SUFFIXES)
+  return ParsedExport(
+      layout.describe(record_files, label_map), reader.records,
+      label_map.classes if label_map else None, reader.export_images,
+      reader.export_objects, reader.issues + reader.lookup.unclaimed_issues(),
+      [files.path(name) for name in sources])
 
 
 def parse_example(serialized: bytes, file: str, index: int) -> tf.train.Example:
+  """The record as an OD API example, or an ExportError: a file of other
+  records is not an export this builder reads."""
   try:
     example = tf.train.Example.FromString(serialized)
   except protobuf_message.DecodeError as e:
     raise ExportError(f'record is not a tf.train.Example ({e}).', file=file,
-                      item=f'record {index}',
-                      fix='Only TF Object Detection API TFRecords can be'
-                      ' read here.') from None
+                      item=f'record {index}', fix=_NOT_OD_API) from None
   keys = example.features.feature
   if 'image/encoded' not in keys and 'image/filename' not in keys:
     raise ExportError(
         'record has neither image/encoded nor image/filename: not a TF Object'
         ' Detection API example.', file=file, item=f'record {index}',
-        fix='Only TF Object Detection API TFRecords can be read here.')
+        fix=_NOT_OD_API)
   return example
 
 
-class _BadRecord(Exception):
-  """A record that cannot be used: skipped and reported."""
+class _Reader:
+  """Turns records into image records, collecting the report entries."""
 
-  def __init__(self, problem: str):
-    super().__init__(problem)
-    self.problem = problem
-
-
-class _RecordReader:
-  """One `tf.train.Example` -> `ImageRecord`."""
-
-  def __init__(self, example: tf.train.Example, record_file: RecordFile,
-               index: int, export: ExportFiles, lookup: ImageLookup,
+  def __init__(self, files: ExportFiles, lookup: ImageLookup,
                label_map: LabelMap | None):
-    self._features = example.features.feature
-    self._record_file = record_file
-    self._export, self._lookup = export, lookup
-    self._label_map = label_map
-    self._record_item = f'record {index}'
-    self.where = f'{record_file.file} {self._record_item}'
-    self.warnings: list[report.Issue] = []
+    self.files, self.lookup, self.label_map = files, lookup, label_map
+    self.records: list[ImageRecord] = []
+    self.issues: list[report.Issue] = []
+    self.export_images = self.export_objects = 0
+    self._named = self._id_only = 0  # objects with a class / only an id
 
-  def object_count(self) -> int:
-    return max(len(self._values(k, 'float_list', check=False))
-               for k in _BOX_KEYS)
+  def read(self, serialized: bytes, record_file: layout.RecordFile,
+           index: int) -> None:
+    self.export_images += 1
+    where = f'{record_file.name} record {index}'
+    features = _Features(parse_example(serialized, record_file.name, index),
+                         where)
+    count = features.object_count()
+    self.export_objects += count
+    try:
+      record = self._record(features, record_file, where, count)
+    except SkippableError as e:
+      self.issues.append(report.Issue.from_error(
+          e, report.SKIPPED_IMAGE, count, file=where))
+      return
+    self.records.append(record)
 
-  def image_record(self) -> ImageRecord:
-    filename = self._text('image/filename')
-    image_id = self._text('image/source_id') or filename or self.where
-    width, height = self._int('image/width'), self._int('image/height')
+  def check_classes(self, first_file: str) -> None:
+    """Objects named only by ids, and no label map: one clear error."""
+    if self.label_map is None and self._id_only and not self._named:
+      raise ExportError(
+          f'the records name their classes only by image/object/class/label'
+          f' ids ({self._id_only} objects) and the export has no label map'
+          ' (*.pbtxt) to name them.', file=first_file,
+          fix='Put the label map the records were written with (e.g.'
+          ' label_map.pbtxt) next to them.')
+
+  def _record(self, features: '_Features', record_file: layout.RecordFile,
+              where: str, count: int) -> ImageRecord:
+    filename = features.text('image/filename')
     record = ImageRecord(
-        image_id=image_id, filename=filename or self.where,
-        annotation_file=self.where, split=self._record_file.split,
-        split_source=f'record file {self._record_file.file}',
-        declared_size=(width, height) if width > 0 and height > 0 else None)
-    encoded = self._scalar('image/encoded', 'bytes_list') or b''
+        image_id=features.text('image/source_id') or filename or where,
+        filename=filename or where, annotation_file=where,
+        split=record_file.split, split_source=record_file.split_source,
+        declared_size=self._declared_size(features, where))
+    encoded = features.scalar('image/encoded', 'bytes_list') or b''
     if encoded:
       record.image_bytes = encoded
+      self._check_format(features.text('image/format'), encoded, where)
     elif filename:  # CVAT/Datumaro without images: images/<filename>
-      folder = posixpath.dirname(self._record_file.file)
+      folder = posixpath.dirname(record_file.name)
       near = (posixpath.join(folder, 'images'), folder)
-      if posixpath.basename(folder) == 'annotations':  # Datumaro
+      if posixpath.basename(folder) == 'annotations':  # Datumaro's layout
         near = (posixpath.join(posixpath.dirname(folder), 'images'),) + near
-      found = self._lookup.find(
-          filename, near=near, split_folder=None, file=self._record_file.file,
-          item=f'{self._record_item} image/filename')
+      found = self.lookup.find(filename, near=near, file=record_file.name,
+                               item=f'{where}: image/filename')
       if found.name:
-        record.image_path = self._export.real_path(found.name)
+        record.image_path = self.files.real_path(found.name)
         record.filename = found.name
       else:
         record.missing_image = found.problem
-    record.objects = self._objects(width, height)
+    else:
+      record.missing_image = ('the record has neither image/encoded bytes nor'
+                              ' an image/filename')
+    record.objects = self._objects(features, record, count)
     return record
 
-  def _objects(self, width: int, height: int) -> list[ObjectAnnotation]:
-    boxes = [self._values(k, 'float_list') for k in _BOX_KEYS]
-    count = len(boxes[0])
+  def _declared_size(self, features: '_Features', where: str):
+    """image/width x image/height, or None (absent, 0, or garbage: warned)."""
+    try:
+      return values.image_size(
+          features.scalar('image/width', 'int64_list'),
+          features.scalar('image/height', 'int64_list'), 'image/width x'
+          ' image/height', file=where, item='image/width, image/height')
+    except SkippableError as e:
+      self.issues.append(report.Issue.from_error(e, report.WARNING,
+                                                 file=where))
+      return None
+
+  def _check_format(self, given: str, data: bytes, where: str) -> None:
+    declared = _FORMATS.get(given.strip().lower())
+    actual = next((name for magic, name in _MAGIC if data.startswith(magic)),
+                  None)
+    if declared and actual and declared != actual:
+      self.issues.append(report.Issue(
+          where, 'image/format', f'image/format says {given!r} but the bytes'
+          f' are {actual}; read as {actual}', report.WARNING,
+          fix=f'Write image/format {actual.lower()!r} for this image.'))
+
+  def _objects(self, features: '_Features', record: ImageRecord,
+               count: int) -> list[ObjectAnnotation]:
+    where = record.annotation_file
+    boxes = [features.values(k, 'float_list') for k in _BOX_KEYS]
     if any(len(b) != count for b in boxes):
-      raise _BadRecord('the bbox lists have different lengths ('
-                       + ', '.join(f'{k.rsplit("/", 1)[1]}={len(b)}'
-                                   for k, b in zip(_BOX_KEYS, boxes)) + ').')
-    texts = self._per_object('image/object/class/text', 'bytes_list', count)
-    labels = self._per_object('image/object/class/label', 'int64_list', count)
-    areas = self._per_object('image/object/area', 'float_list', count)
-    flags = {name: self._per_object(key, 'int64_list', count)
-             for name, key in _FLAG_KEYS.items()}
-    masks = self._masks(count, width, height)
+      raise SkippableError('the bbox lists have different lengths (' + ', '.join(
+          f'{k.rsplit("/", 1)[1]}={len(b)}' for k, b in zip(_BOX_KEYS, boxes))
+                           + '); which box is which cannot be told.',
+                           file=where, fix='Re-export the records.')
+    columns = {key: features.per_object(key, kind, count)
+               for key, kind in _PER_OBJECT.items()}
+    mask_refs = self._masks(features, count, record) or [None] * count
     objects = []
     for i in range(count):
-      text = texts[i].decode('utf-8', 'replace') if texts else ''
-      label_id = labels[i] if labels else None
       item = f'object #{i + 1}'
-      name = self._class_name(text, label_id, item)
-      obj = ObjectAnnotation(
-          label=name, where=f'{item} ({name})',
-          relative_box=tuple(b[i] for b in boxes),
-          mask=masks[i] if masks else None,
-          area=areas[i] if areas else None,
-          **{flag: bool(values[i]) if values else False
-             for flag, values in flags.items()})
-      objects.append(obj)
+      value = lambda key: columns[key][i] if columns[key] else None  # pylint: disable=cell-var-from-loop
+      try:
+        name = self._class_name(value(_TEXT) or b'', value(_LABEL), where,
+                                item)
+        box = tuple(values.number(b[i], key, limit=RELATIVE_LIMIT, file=where,
+                                  item=item)
+                    for key, b in zip(_BOX_KEYS, boxes))
+        area = value(_AREA)
+        if area is not None:
+          area = values.number(area, _AREA, limit=MAX_AREA, file=where,
+                               item=item)
+        flags = {flag: values.flag(value(key), key, file=where, item=item)
+                 for flag, key in _FLAG_KEYS.items()}
+        objects.append(ObjectAnnotation(
+            label=name, where=f'{item} ({name})', relative_box=box,
+            mask=mask_refs[i], area=area, **flags))
+      except SkippableError as e:
+        self.issues.append(report.Issue.from_error(
+            e, report.SKIPPED_OBJECT, 1, file=where, item=item))
     return objects
 
-  def _class_name(self, text: str, label_id: int | None, item: str) -> str:
-    """`class/text` through the label map, else `class/label` through it."""
-    label_map = self._label_map
+  def _class_name(self, text_bytes: bytes, label_id, where: str,
+                  item: str) -> str:
+    """`class/text` through the label map, else `class/label` through it
+    (the order of the OD API decoder); SkippableError when neither names a
+    class."""
+    text = text_bytes.decode('utf-8', 'replace')
+    if not text.strip():
+      text = ''
+    label_id = None if label_id is None else values.integer(
+        label_id, _LABEL, high=2**31 - 1, file=where,
+        item=item)
+    label_map = self.label_map
     if label_map is None:
       if text:
+        self._named += 1
         return text
-      problem = (f'object has only label id {label_id} and the export has no'
-                 ' label map to name it.' if label_id is not None else
-                 'object has neither class/text nor class/label.')
-      raise ExportError(problem, file=self._record_file.file,
-                        item=f'{self._record_item}, {item}',
-                        fix='Put the label_map.pbtxt the records were written'
-                        ' with next to them.')
-    by_text = label_map.name_for_text(text) if text else None
-    by_id = label_map.name_for_id(label_id) if label_id is not None else None
-    if by_text and by_id and by_text != by_id:
-      self.warnings.append(report.Issue(
-          self.where, item, f'class/text {text!r} and class/label {label_id}'
-          f' ({by_id!r}) disagree; the text is used', report.WARNING))
-    if by_text or by_id:
-      return by_text or by_id
-    if label_id is None and not text:
-      problem = 'object has neither class/text nor class/label.'
-    elif label_id is None:
-      problem = f'class/text {text!r} is not in the label map.'
+      if label_id:
+        self._id_only += 1
+        raise SkippableError(
+            f'object has only label id {label_id} and the export has no label'
+            ' map to name it.', file=where, item=item,
+            fix='Put the label map the records were written with next to'
+            ' them.')
     else:
-      problem = (f'label id {label_id}' + (f' (class/text {text!r})' if text
-                                           else '') + ' is not in the label'
-                 ' map.')
-    raise ExportError(problem, file=self._record_file.file,
-                      item=f'{self._record_item}, {item}',
-                      fix=f'Use the label map the records were written with'
-                      f' ({label_map.file} here), or add the class to it.')
+      by_text = label_map.name_for_text(text) if text else None
+      by_id = label_map.name_for_id(label_id) if label_id else None
+      if by_text and by_id and by_text != by_id:
+        self.issues.append(report.Issue(
+            where, item, f'class/text {text!r} and class/label {label_id}'
+            f' ({by_id!r}) disagree; the text is used', report.WARNING))
+      if by_text or by_id:
+        self._named += 1
+        return by_text or by_id
+    if not text and not label_id:
+      raise SkippableError(
+          f'object has no class: label {label_id} and no class/text (how'
+          ' CVAT and Datumaro write an object without a label).' if
+          label_id == 0 else 'object has neither class/text nor class/label.',
+          file=where, item=item, fix='Give the object a label in the tool.')
+    given = ' and '.join(
+        ([f'class/text {text!r}'] if text else [])
+        + ([f'label id {label_id}'] if label_id is not None else []))
+    raise SkippableError(
+        f'{given}: not in the label map ({label_map.file}).', file=where,
+        item=item, fix='Use the label map the records were written with, or'
+        ' add the class to it.')
 
-  def _masks(self, count: int, width: int, height: int) -> list | None:
-    feature = self._features.get(_MASK_KEY)
-    kind = feature.WhichOneof('kind') if feature is not None else None
+  def _masks(self, features: '_Features', count: int,
+             record: ImageRecord) -> list[MaskRef | None] | None:
+    kind = features.kind(_MASK_KEY)
     if kind is None or count == 0:
       return None
+    where = record.annotation_file
     if kind == 'bytes_list':  # one PNG per object; b'' = no mask (Datumaro)
-      pngs = self._per_object(_MASK_KEY, 'bytes_list', count)
-      return [MaskRef(data=png) if png else None for png in pngs] or None
-    if kind == 'float_list':  # dense H*W floats per object (NUMERICAL_MASKS)
-      values = feature.float_list.value
-      if not values:
-        return None
-      if len(values) != count * width * height:
-        raise _BadRecord(
-            f'{_MASK_KEY} has {len(values)} values; {count} objects of'
-            f' {width}x{height} (image/width x image/height) need'
-            f' {count * width * height}.')
-      dense = np.asarray(values, np.float32).reshape(count, height, width)
-      return [MaskRef(mask=Mask.from_full(m > 0)) for m in dense]
-    raise _BadRecord(f'{_MASK_KEY} holds {kind}; expected PNG bytes or'
-                     ' floats.')
+      pngs = features.per_object(_MASK_KEY, 'bytes_list', count)
+      return [MaskRef(data=png, file=f'{where} {_MASK_KEY} #{i + 1}')
+              if png else None for i, png in enumerate(pngs)]
+    if kind == 'float_list':
+      return _dense_masks(features.values(_MASK_KEY, 'float_list'), count,
+                          record.declared_size, where)
+    raise SkippableError(f'{_MASK_KEY} holds {kind}; expected PNG bytes or'
+                         ' floats.', file=where, fix='Re-export the records.')
 
-  # Reading features.
 
-  def _values(self, key: str, kind: str, check: bool = True):
+def _dense_masks(dense, count: int, size: tuple[int, int] | None,
+                 where: str) -> list[MaskRef] | None:
+  """`NUMERICAL_MASKS`: objects x height x width floats, > 0 is in.
+
+  Each object's mask becomes a 0/1 PNG, so the encoder holds it against the
+  real image size like any mask file. Converted one object at a time.
+  """
+  if not len(dense):
+    return None
+  fix = 'Re-export the records (or write PNG masks).'
+  if size is None:
+    raise SkippableError(
+        f'{_MASK_KEY} holds dense masks, which need image/width and'
+        ' image/height to be shaped, and the record gives none that is'
+        ' usable.', file=where, fix=fix)
+  width, height = size
+  needed = count * width * height
+  if needed > MAX_DENSE_MASK_VALUES:
+    raise SkippableError(
+        f'{_MASK_KEY}: {count} dense masks of {width}x{height} would be'
+        f' {needed:,} values, more than the {MAX_DENSE_MASK_VALUES:,}'
+        ' allowed.', file=where, fix=fix)
+  if len(dense) != needed:
+    raise SkippableError(
+        f'{_MASK_KEY} has {len(dense):,} values; {count} objects of'
+        f' {width}x{height} (image/width x image/height) need {needed:,}.',
+        file=where, fix=fix)
+  stream = iter(dense)
+  return [MaskRef(data=masks.encode_png(np.fromiter(
+      stream, np.float32, count=width * height).reshape(height, width) > 0),
+                  file=f'{where} {_MASK_KEY} #{i + 1}')
+          for i in range(count)]
+
+
+class _Features:
+  """The features of one example, read with their kinds checked."""
+
+  def __init__(self, example: tf.train.Example, where: str):
+    self._features = example.features.feature
+    self._where = where
+
+  def kind(self, key: str) -> str | None:
     feature = self._features.get(key)
-    actual = feature.WhichOneof('kind') if feature is not None else None
+    return feature.WhichOneof('kind') if feature is not None else None
+
+  def object_count(self) -> int:
+    """Objects in the record: the longest bbox list (for the report, so it
+    counts even when the lists are broken)."""
+    return max(len(self._features[k].float_list.value)
+               if self.kind(k) == 'float_list' else 0 for k in _BOX_KEYS)
+
+  def values(self, key: str, kind: str):
+    actual = self.kind(key)
     if actual is None:
       return []
     if actual != kind:
-      if check:
-        raise _BadRecord(f'{key} holds {actual}, expected {kind}.')
-      return []
-    return getattr(feature, kind).value
+      raise SkippableError(f'{key} holds {actual}, expected {kind}.',
+                           file=self._where, fix='Re-export the records.')
+    return getattr(self._features[key], kind).value
 
-  def _per_object(self, key: str, kind: str, count: int) -> list:
-    values = list(self._values(key, kind))
-    if values and len(values) != count:
-      raise _BadRecord(f'{key} has {len(values)} values for {count} boxes.')
-    return values
+  def per_object(self, key: str, kind: str, count: int) -> list:
+    found = list(self.values(key, kind))
+    if found and len(found) != count:
+      raise SkippableError(
+          f'{key} has {len(found)} values for {count} boxes; which belongs'
+          ' to which cannot be told.', file=self._where,
+          fix='Re-export the records.')
+    return found
 
-  def _scalar(self, key: str, kind: str):
-    values = self._values(key, kind)
-    return values[0] if values else None
+  def scalar(self, key: str, kind: str):
+    found = self.values(key, kind)
+    return found[0] if found else None
 
-  def _text(self, key: str) -> str:
-    return (self._scalar(key, 'bytes_list') or b'').decode('utf-8', 'replace')
-
-  def _int(self, key: str) -> int:
-    return self._scalar(key, 'int64_list') or 0
+  def text(self, key: str) -> str:
+    return (self.scalar(key, 'bytes_list') or b'').decode('utf-8', 'replace')

@@ -1,0 +1,118 @@
+"""Recognising a TF Object Detection API export: record files, label maps,
+splits.
+
+The tools lay these exports out a few ways; all of them are found anywhere
+under the export root:
+  * CVAT "TFRecord 1.0" / Datumaro `tf_detection_api`: `<subset>.tfrecord`
+    (`default.tfrecord` for a task without subsets) + `label_map.pbtxt`;
+    without embedded images the records name files in `images/`.
+  * Roboflow "Tensorflow TFRecord": `train/ valid/ test/`, each with
+    `<name>.tfrecord` and `<name>_label_map.pbtxt`.
+  * The OD API's `create_*_tf_record.py` and the many `generate_tfrecord.py`
+    copies: `train.record`, `pets_val.record`, sharded
+    `name.record-00000-of-00010`, with a label map of any name (`*.pbtxt`).
+
+A record file's split is the split word in its own name, else in its
+folders, nearest first (`core.splits`: one table for every format); a file
+that names none (`default.tfrecord`) leaves its images to the hash split.
+Reading the records is `parse.py`'s job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+
+from tfds_builders.core import splits
+from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.tfod.label_map import LabelMap, parse_label_map
+
+_RECORD_FILE = re.compile(
+    r'^(?P<base>.+\.(?:tfrecords?|records?|tfrec))'
+    r'(?:-(?P<shard>\d+)-of-(?P<shards>\d+))?(?:\.gz)?$', re.IGNORECASE)
+LABEL_MAP_SUFFIXES = ('.pbtxt',)
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordFile:
+  name: str  # relative to the export root, for messages
+  path: str  # the confined real path, for reading
+  split: str | None  # None: the builder hashes the image ids
+  split_source: str  # what stated the split, for the report
+  sharded: bool
+
+
+def find_record_files(files: ExportFiles) -> list[RecordFile]:
+  """Every TFRecord file of the export, in name order."""
+  found = []
+  for name in files.files():
+    match = _RECORD_FILE.match(name.rsplit('/', 1)[-1])
+    if match:
+      split, source = split_of(match['base'], pathlib.PurePosixPath(
+          name).parent.parts)
+      found.append(RecordFile(name, files.real_path(name), split, source,
+                              match['shard'] is not None))
+  if not found:
+    raise ExportError(
+        'no TFRecord files found (*.tfrecord, *.record, *.tfrec,'
+        ' *.record-00000-of-N, optionally .gz).', file=str(files.root),
+        fix='Point --manual_dir at the folder holding the TFRecords and their'
+        ' label map (*.pbtxt).')
+  return found
+
+
+def split_of(base: str, folders: tuple[str, ...]) -> tuple[str | None, str]:
+  """`(split, what stated it)` of a record file, from its name
+  (`pets_val.record` -> validation), else its folders (`valid/cars.tfrecord`
+  -> validation); `(None, '')` when nothing states one."""
+  stem = base.rsplit('.', 1)[0]
+  split = splits.split_word(stem)
+  if split:
+    return split, f'file name {base}'
+  found = splits.split_from_folders(folders)
+  if found:
+    return found[0], f'folder {found[1]}/'
+  return None, ''
+
+
+def read_label_maps(files: ExportFiles) -> LabelMap | None:
+  """Every `*.pbtxt` in the export, merged; None when there is none.
+
+  The same id must name the same class in all of them (Roboflow writes one
+  per split folder). Text is read through `files.read_text` (BOM, CRLF,
+  Windows-1252 fallback reported); a label map that is a symlink leading
+  out of the export was never indexed, and is reported as not read.
+  """
+  merged: dict[int, tuple] = {}
+  ids: dict[str, int] = {}
+  names = files.files(suffixes=LABEL_MAP_SUFFIXES)
+  for name in names:
+    for item in parse_label_map(files.read_text(name), file=name).items:
+      first, first_file = merged.setdefault(item.id, (item, name))
+      first_id = ids.setdefault(item.class_name, item.id)
+      if first != item or first_id != item.id:
+        raise ExportError(
+            f'item id {item.id} {item.class_name!r} disagrees with'
+            f' {first_file} (where id {item.id} is {first.class_name!r} and'
+            f' {item.class_name!r} has id {first_id}).', file=name,
+            fix='Use one label map for all splits, or make them agree.')
+  if not names:
+    return None
+  return LabelMap(tuple(item for _, (item, _) in sorted(merged.items())),
+                  ', '.join(names))
+
+
+def describe(record_files: list[RecordFile], label_map: LabelMap | None
+             ) -> str:
+  """The export format line of the build report."""
+  if any(f.sharded for f in record_files):
+    layout = 'sharded records'
+  elif any(f.split_source.startswith('folder') for f in record_files):
+    layout = 'split folders (Roboflow)'
+  else:
+    layout = 'record files'
+  source = label_map.file if label_map else 'no label map'
+  return (f'TF Object Detection API TFRecords ({layout},'
+          f' {len(record_files)} files, {source})')
