@@ -35,6 +35,9 @@ class EncodeOptions:
   box_masks: bool = False
   strict: bool = False
   max_instance_mask_pixels: int = masks.MAX_INSTANCE_MASK_PIXELS
+  # `check`: the same validation without the costs of storing: image
+  # headers instead of full decodes, no PNG encoding, no example returned.
+  check_only: bool = False
 
 
 class KeptObject(NamedTuple):
@@ -50,11 +53,12 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
   """Returns `(key, example or None, ExampleSummary)` for one image."""
   issues: list[report.Issue] = []
   try:
-    image = _load_image(record, issues)
+    image = _load_image(record, issues, options.check_only)
     width, height = image.width, image.height
     kept = _encode_objects(record, width, height, classes, options, issues)
     _check_mask_budget(kept, width, height, options, record)
-    semantic = _semantic_mask(record, kept, width, height, classes, options)
+    semantic = None if options.check_only and record.semantic_mask is None else (
+        _semantic_mask(record, kept, width, height, classes, options))
   except SkippableError as e:
     if options.strict:
       raise
@@ -63,6 +67,12 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
                                     len(record.objects), file=record.filename)
     return record.image_id, None, report.ExampleSummary(
         split, False, [], [issue], record.image_id)
+  summary = report.ExampleSummary(
+      split, True, [classes.names[k.label] for k in kept], issues,
+      record.image_id, hashlib.sha256(image.encoded).hexdigest(),
+      [[round(float(v), 6) for v in k.bbox] for k in kept])
+  if options.check_only:
+    return record.image_id, None, summary
   objects = {
       'bbox': [k.bbox for k in kept],
       'label': [k.label for k in kept],
@@ -83,16 +93,14 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
       'objects': objects,
       'segmentation_mask': masks.encode_png(semantic),
   }
-  return record.image_id, example, report.ExampleSummary(
-      split, True, [classes.names[k.label] for k in kept], issues,
-      record.image_id, hashlib.sha256(image.encoded).hexdigest(),
-      [[round(float(v), 6) for v in k.bbox] for k in kept])
+  return record.image_id, example, summary
 
 
 # The image.
 
 
-def _load_image(record: ImageRecord, issues) -> images.CheckedImage:
+def _load_image(record: ImageRecord, issues,
+                check_only: bool = False) -> images.CheckedImage:
   data = record.image_bytes
   if not data:
     if not record.image_path:
@@ -101,7 +109,8 @@ def _load_image(record: ImageRecord, issues) -> images.CheckedImage:
           file=record.filename, item=f'listed in {record.annotation_file}',
           fix='Put the image in the export or fix its file name.')
     data = read_file(record.image_path, file=record.filename)
-  image = images.check_image(data, file=record.filename)
+  image = (images.check_header(data, file=record.filename) if check_only
+           else images.check_image(data, file=record.filename))
   if image.repair:
     issues.append(report.Issue(record.filename, '', image.repair,
                                report.REPAIRED))

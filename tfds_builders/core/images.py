@@ -113,6 +113,15 @@ def check_image(data: bytes, *, file: str) -> CheckedImage:
   return _convert_to_rgb_png(im, file, exif_rotated)
 
 
+def check_header(data: bytes, *, file: str) -> CheckedImage:
+  """What `check` reads of an image: its header (format, size, EXIF turn),
+  without decoding the pixels. `encoded` is the file as it is."""
+  im = open_image(data, file=file)
+  fmt = (im.format or '').lower()
+  return CheckedImage(data, im.width, im.height, fmt,
+                      exif_rotated=fmt == 'jpeg' and _exif_rotated(im))
+
+
 def _exif_rotated(im: Image.Image) -> bool:
   try:
     return im.getexif().get(_EXIF_ORIENTATION) in _ROTATED_ORIENTATIONS

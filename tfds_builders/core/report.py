@@ -16,6 +16,7 @@ from typing import Iterable
 from tfds_builders.core.errors import ExportError
 
 REPORT_FILENAME = 'build_report.json'
+INDEX_FILENAME = 'image_index.jsonl'
 
 # What happened to the item.
 SKIPPED_IMAGE = 'skipped image'
@@ -168,6 +169,24 @@ def summary_text(data: dict, max_issues: int = 10) -> str:
     lines.append(f"  ... {len(data['issues']) - max_issues} more in"
                  f" {REPORT_FILENAME}")
   return '\n'.join(lines)
+
+
+def write_index(directory: pathlib.Path,
+                summaries: Iterable[ExampleSummary]) -> pathlib.Path:
+  """The per-image index next to the report, one JSON line per image in the
+  dataset, sorted by id: what `python -m tfds_builders diff` compares.
+
+  `{"id", "split", "sha256", "objects": [[label, ymin, xmin, ymax, xmax]]}`.
+  """
+  lines = sorted(
+      json.dumps({'id': s.image_id, 'split': s.split, 'sha256': s.image_sha256,
+                  'objects': [[label, *box]
+                              for label, box in zip(s.labels, s.boxes)]},
+                 ensure_ascii=False, sort_keys=True)
+      for s in summaries if s.included)
+  path = pathlib.Path(directory) / INDEX_FILENAME
+  path.write_text(''.join(line + '\n' for line in lines), encoding='utf-8')
+  return path
 
 
 def read_summaries(lines: Iterable[str]) -> list[ExampleSummary]:
