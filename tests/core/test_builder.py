@@ -16,6 +16,7 @@ BUILDERS = [
     ('labelbox_export/default', DUMMY_DATA / 'labelbox_export' / 'ndjson',
      'train'),
     ('tfod_export/default', DUMMY_DATA / 'tfod_export' / 'cvat', 'train'),
+    ('yolo_export/default', DUMMY_DATA / 'yolo' / 'ultralytics_dict', 'train'),
     ('labelbox_cars/boxes', DUMMY_DATA / 'labelbox_cars', 'train'),
 ]
 

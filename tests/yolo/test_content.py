@@ -4,7 +4,8 @@ what the report says, for every fixture layout."""
 import numpy as np
 import pytest
 
-from tests.builds import all_examples, build, read_report
+from tests.builds import all_examples, build, build_report, read_report
+from tests.fixtures.writers import image_bytes, write_export
 from tests.paths import DUMMY_DATA
 
 YOLO = DUMMY_DATA / 'yolo'
@@ -169,3 +170,49 @@ def test_labelimg_labels_beside_the_images(tmp_path_factory):
   assert pixels(examples['photo2']['objects']['bbox']) == [
       [4, 5, 12, 15], [20, 25, 28, 35]]
   assert report['export'] == {'images': 2, 'objects': 3}
+
+
+# Layouts written in a test: variants of the fixture layouts.
+
+def test_class_list_with_split_subfolders(tmp_path):
+  export = write_export(tmp_path, {
+      'classes.txt': 'cat\n', 'images/train/a.jpg': image_bytes(),
+      'labels/train/a.txt': '0 0.5 0.5 0.5 0.5\n',
+      'images/val/b.jpg': image_bytes(), 'images/test/c.jpg': image_bytes()})
+  report, _ = build_report('yolo_export/boxes', export, tmp_path)
+  assert report['split_sources'] == {'test': {'folder test/': 1},
+                                     'train': {'folder train/': 1},
+                                     'validation': {'folder val/': 1}}
+  assert report['issues'] == []
+
+
+def test_roboflow_yolo_darknet_labels_beside_images(tmp_path):
+  files = {'README.roboflow.txt': 'Exported via roboflow.com\n'}
+  for split in ('train', 'valid'):
+    files[f'{split}/_darknet.labels'] = 'helmet\nhead\n'
+    files[f'{split}/{split}1_jpg.rf.0a1b.jpg'] = image_bytes()
+    files[f'{split}/{split}1_jpg.rf.0a1b.txt'] = '1 0.5 0.5 0.5 0.5\n'
+  report, builder = build_report('yolo_export/boxes',
+                                 write_export(tmp_path, files), tmp_path)
+  assert report['classes'] == ['helmet', 'head']
+  assert report['class_source'] == 'train/_darknet.labels'
+  assert report['split_sources'] == {'train': {'folder train/': 1},
+                                     'validation': {'folder valid/': 1}}
+  assert report['issues'] == []
+  assert all(ex['objects']['label'].tolist() == [1]
+             for ex in all_examples(builder).values())
+
+
+def test_yaml_in_a_subfolder_naming_paths_from_the_export_root(tmp_path):
+  export = write_export(tmp_path, {
+      'config/data.yaml': 'train: images/train\nnames: [cat]\n',
+      'images/train/a.jpg': image_bytes(),
+      'labels/train/a.txt': '0 0.5 0.5 0.5 0.5\n'})
+  report, _ = build_report('yolo_export/boxes', export, tmp_path)
+  assert [(i['file'], i['item'], i['action'], i['problem'])
+          for i in report['issues']] == [
+              ('config/data.yaml', 'train:', 'repaired',
+               "'images/train' is not in the export as written; read as"
+               " 'images/train', relative to the export root")]
+  assert report['split_sources'] == {
+      'train': {'config/data.yaml train: images/train': 1}}

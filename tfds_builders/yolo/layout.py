@@ -21,15 +21,16 @@ Layouts, the first found wins:
 
 When the YAML or obj.data states its splits, or split lists do, the images
 they name are the dataset and any other image is reported as not included;
-otherwise every image is. Each label file is found from its image by
-`parse.label_for`. Recognising is kept apart from reading the label lines
-(`parse.py`, `lines.py`), as in `voc/`.
+otherwise every image is (`placing.py` keeps that account). Each label file
+is found from its image by `parse.label_for`. Recognising is kept apart from
+reading the label lines (`parse.py`, `lines.py`), as in `voc/`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 
 from tfds_builders.core import report, splits
 from tfds_builders.core.errors import ExportError
@@ -37,30 +38,14 @@ from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import IMAGE_SUFFIXES, ImageLookup
 from tfds_builders.yolo import config, paths
 from tfds_builders.yolo.config import Classes
+from tfds_builders.yolo.placing import Missing, Placement, Placer
 
 # YAML keys Ultralytics reads as splits (it renames `validation` to `val`).
 _YAML_SPLITS = (('train', splits.TRAIN), ('val', splits.VALIDATION),
                 ('validation', splits.VALIDATION),
                 ('minival', splits.VALIDATION), ('test', splits.TEST))
 _DATASET_YAMLS = ('data.yaml', 'dataset.yaml', 'data.yml')
-
-
-@dataclasses.dataclass(frozen=True)
-class Placement:
-  split: str | None  # None: the builder's hash split
-  source: str  # what stated the split ('' when nothing did)
-  named_by: str  # the file naming the image ('' when none: bare layouts)
-
-
-@dataclasses.dataclass(frozen=True)
-class Missing:
-  """A listed image that is not in the export."""
-  entry: str
-  file: str
-  item: str
-  problem: str
-  placement: Placement
-  guesses: tuple[str, ...]  # where it would be, to find its label file
+_NUMBERS = re.compile(r'[-+0-9.eE]+(?:\s+[-+0-9.eE]+){4,}')
 
 
 @dataclasses.dataclass
@@ -91,12 +76,10 @@ class _Finder:
   def __init__(self, files: ExportFiles, lookup: ImageLookup):
     self.files, self.lookup = files, lookup
     self.issues: list[report.Issue] = []
-    self.images: dict[str, Placement] = {}
-    self.missing: list[Missing] = []
-    self.used: list[str] = []  # config, class and list files
+    self.placer = Placer(files, lookup, self.issues)
+    self.used: list[str] = []  # config and class files
     self._known: set[str] | None = None
     self._folder_set: set[str] | None = None
-    self._repeated: dict[str, list] = {}  # source -> [count, first image]
 
   def find(self) -> Layout:
     dataset_yaml = self._dataset_yaml()
@@ -107,17 +90,18 @@ class _Finder:
       layout = self._darknet(*darknet)
     else:
       layout = self._bare()
-    if layout.stated and not self.images and not self.missing:
+    placer = self.placer
+    if layout.stated and not placer.images and not placer.missing:
       self.issues.append(report.Issue(
-          layout.kind, '', 'names no images that are in the export; every'
-          ' image is used, split by its folders or by hashing',
-          report.WARNING, fix='Fix the split paths.'))
+          layout.states, '', 'names no image of the export; every image is'
+          ' used, split by its folders or by hashing', report.WARNING,
+          fix='Fix the split paths.'))
       layout.stated = False
     if not layout.stated:
-      self._place_all()
-    self._report_repeats()
-    layout.images, layout.missing = self.images, self.missing
-    layout.config_files = list(dict.fromkeys(self.used))
+      placer.place_all()
+    placer.report_repeats()
+    layout.images, layout.missing = placer.images, placer.missing
+    layout.config_files = list(dict.fromkeys(self.used + placer.lists))
     layout.issues = self.issues
     return layout
 
@@ -191,7 +175,7 @@ class _Finder:
   def _yaml_entry(self, name: str, key: str, entry: str,
                   placement: Placement, root: str) -> None:
     found = paths.resolve(entry, [root], self.known,
-                          prefixes=paths.ULTRALYTICS_PREFIXES)
+                          prefixes=paths.ULTRALYTICS_PREFIXES, fallback='')
     if found.name is None:
       self.issues.append(report.Issue(
           name, f'{key}:', f'{entry!r} {found.problem}; no images from it',
@@ -203,12 +187,14 @@ class _Finder:
           name, f'{key}:', f'{entry!r} is not in the export as written;'
           f' {found.note}', report.REPAIRED,
           fix=f'Write {key}: relative to the YAML\'s folder (or to path:).'))
-    if found.name == '' or found.name in self._folders:
-      self._place_folder(found.name, placement)
+    if found.name in self._folders:
+      self.placer.place_folder(found.name, placement)
     elif posixpath.splitext(found.name)[1].lower() in IMAGE_SUFFIXES:
-      self._place(self.lookup.find(found.name).name or found.name, placement)
+      self.placer.place(self.lookup.find(found.name).name or found.name,
+                        placement)
     else:
-      self._read_list(found.name, placement, root, ())
+      self.placer.read_list(found.name, placement,
+                            [root, posixpath.dirname(found.name), ''])
 
   # Darknet.
 
@@ -260,8 +246,9 @@ class _Finder:
         continue
       placement = Placement(split, f'{found.name} (obj.data {key})'
                             if split else '', found.name)
-      self._read_list(found.name, placement, folder, paths.DARKNET_PREFIXES,
-                      bases=bases)
+      self.placer.read_list(found.name, placement,
+                            bases + [posixpath.dirname(found.name)],
+                            paths.DARKNET_PREFIXES)
     return Layout(f'Darknet {name}', classes, stated, name)
 
   # A class list with images and label files.
@@ -276,16 +263,18 @@ class _Finder:
       if (split and posixpath.dirname(name) in near and
           name not in self.used and self._is_image_list(name)):
         stated.append(name)
-        self._read_list(name, Placement(split, f'list file {name}', name),
-                        posixpath.dirname(name), paths.DARKNET_PREFIXES)
+        self.placer.read_list(
+            name, Placement(split, f'list file {name}', name),
+            [posixpath.dirname(name), ''], paths.DARKNET_PREFIXES)
     return Layout(f'{classes.source} + label files', classes, bool(stated),
                   ', '.join(stated))
 
   def _is_image_list(self, name: str) -> bool:
-    """A list names images (`data/obj/a.jpg`), a label file holds numbers."""
+    """A list names images (`data/obj/a.jpg`); a label file (of an image
+    called `train.jpg`) holds lines of numbers."""
     for line in self.files.read_text(name).splitlines():
       if line.strip():
-        return posixpath.splitext(line.strip())[1].lower() in IMAGE_SUFFIXES
+        return not _NUMBERS.fullmatch(line.strip())
     return False
 
   def _class_file(self, why: str) -> Classes:
@@ -315,71 +304,6 @@ class _Finder:
             fix='Keep one class list (or make them the same).')
     self.used.extend(names)
     return first
-
-  # Placing images in splits.
-
-  def _read_list(self, name: str, placement: Placement, folder: str,
-                 prefixes, bases: list[str] | None = None) -> None:
-    self.used.append(name)
-    list_folder = posixpath.dirname(name)
-    repaired: list[tuple[int, str, str]] = []
-    for line_no, raw in enumerate(self.files.read_text(name).splitlines(), 1):
-      entry = raw.strip()
-      if not entry or entry.startswith('#'):
-        continue
-      order = bases or [folder, list_folder, '']
-      if entry.startswith('./'):  # Ultralytics: relative to the list
-        order = [list_folder] + order
-      found = paths.find_image(entry, order, self.lookup, prefixes=prefixes)
-      if found.name:
-        self._place(found.name, placement)
-        if found.note:
-          repaired.append((line_no, entry, found.note))
-      else:
-        self.missing.append(Missing(entry, name, f'line {line_no}',
-                                    found.problem, placement, found.guesses))
-    if repaired:
-      line_no, entry, note = repaired[0]
-      self.issues.append(report.Issue(
-          name, f'line {line_no}', f'{len(repaired)} entries do not name an'
-          f' image of the export as written and were matched inside it'
-          f' (the first, {entry!r}, {note})', report.REPAIRED,
-          fix='Write image paths relative to the export.'))
-
-  def _place_folder(self, folder: str, placement: Placement) -> None:
-    prefix = folder + '/' if folder else ''
-    for image in self.lookup.unclaimed(folder) + [
-        i for i in self.images if i.startswith(prefix)]:
-      self.lookup.claim(image)
-      self._place(image, placement)
-
-  def _place_all(self) -> None:
-    """Every image nothing placed: split by its folders, else hashed."""
-    for image in self.lookup.unclaimed():
-      self.lookup.claim(image)
-      found = splits.split_from_folders(image.split('/')[:-1])
-      self._place(image, Placement(found[0], f'folder {found[1]}/', '')
-                  if found else Placement(None, '', ''))
-
-  def _place(self, image: str, placement: Placement) -> None:
-    if image in self.images:
-      repeat = self._repeated.setdefault(
-          placement.source, [0, image, placement.named_by])
-      repeat[0] += 1
-      return
-    self.images[image] = placement
-
-  def _report_repeats(self) -> None:
-    for source, (count, image, named_by) in self._repeated.items():
-      first = self.images[image]
-      self.issues.append(report.Issue(
-          named_by or image, source, f'{count} image(s) named again (the'
-          f' first, {image}, is already in {first.split or "the dataset"}'
-          f' by {first.source or first.named_by or "its folder"}); each image'
-          ' is used once, where first named', report.WARNING,
-          fix='Name each image in one split only.'))
-
-  # The export's folders and files, for resolving names.
 
   @property
   def known(self) -> set[str]:

@@ -95,10 +95,11 @@ def _parse_line(tokens: list[str], file: str, item: str, classes: Classes,
   class_id = _class_id(tokens[0], file, item, classes)
   label = classes.label(class_id)
   where = f'{item} ({classes.by_id[class_id]})'
-  numbers = [_fraction(t, _name(i, n, pose), file, where)
-             for i, t in enumerate(tokens[1:5] if pose else tokens[1:])]
+  box = n in (5, 6) or pose
+  numbers = [_fraction(t, _name(i, box), file, where)
+             for i, t in enumerate(tokens[1:5] if box else tokens[1:])]
   obj = ObjectAnnotation(label=label, where=where)
-  if n == 5 or n == 6 or pose:
+  if box:
     cx, cy, w, h = numbers[:4]
     obj.relative_box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
     if n == 6:  # the score is checked as a number, not kept
@@ -108,8 +109,8 @@ def _parse_line(tokens: list[str], file: str, item: str, classes: Classes,
   return obj, 'polygon'
 
 
-def _name(index: int, n: int, pose: bool) -> str:
-  if n in (5, 6) or pose:
+def _name(index: int, box: bool) -> str:
+  if box:
     return ('cx', 'cy', 'w', 'h')[index]
   return f'{"xy"[index % 2]}{index // 2 + 1}'
 

@@ -27,7 +27,8 @@ from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import IMAGE_SUFFIXES, ImageLookup
 from tfds_builders.core.records import ImageRecord, ParsedExport
 from tfds_builders.yolo import config, lines
-from tfds_builders.yolo.layout import Layout, Missing, Placement, find_layout
+from tfds_builders.yolo.layout import Layout, find_layout
+from tfds_builders.yolo.placing import Missing, Placement
 
 MAX_LABEL_BYTES = 64 << 20  # a label file is a few hundred bytes per image
 # Text files that are not label files, wherever they lie (Roboflow writes
@@ -157,8 +158,8 @@ class _Reader:
          ' are kept, the keypoints are not (the schema has no keypoints)')):
       if tally.objects:
         self.issues.append(report.Issue(
-            tally.first, '', f'{tally.objects} objects in {tally.files} label'
-            f' file(s) {what}', report.WARNING))
+            tally.first, '', f'{tally.objects} object(s) in {tally.files}'
+            f' label file(s) {what}', report.WARNING))
 
   # Helpers.
 

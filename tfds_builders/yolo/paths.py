@@ -10,7 +10,8 @@ found wins:
   1. relative to each base folder in order (the YAML's `path`, the list's
      folder, the export root);
   2. without a leading prefix the tools are known to add (`data/` for
-     Darknet, `../` as Ultralytics itself drops it);
+     Darknet, `../` as Ultralytics itself drops it), then (YAML entries)
+     relative to the export root;
   3. by its trailing path, when exactly one file or folder of the export
      ends so (`/content/ds/valid/images` -> `valid/images`); an image, by
      its trailing path from the export root, then by its base name alone.
@@ -71,15 +72,17 @@ def _candidates(entry: str, bases: Iterable[str],
   if is_outside(entry):
     return []
   bases = list(dict.fromkeys(bases))
-  found = [(c, '') for c in (join_inside(b, entry) for b in bases)
-           if c is not None]
+  as_written = [(c, '') for c in (join_inside(b, entry) for b in bases)
+                if c is not None]
+  conventions, repairs = [], []
   for prefix, note in prefixes:
     if entry.startswith(prefix) and entry[len(prefix):]:
       rest = entry[len(prefix):]
-      found += [(c, note and f'read as {c!r} ({note})')
-                for c in (join_inside(b, rest) for b in bases)
-                if c is not None]
-  return list(dict.fromkeys(found))
+      (repairs if note else conventions).extend(
+          (c, note and f'read as {c!r} ({note})')
+          for c in (join_inside(b, rest) for b in bases) if c is not None)
+  # A conventional prefix (darknet's data/) is what the name means: first.
+  return list(dict.fromkeys(conventions + as_written + repairs))
 
 
 def _tails(entry: str) -> list[str]:
@@ -99,13 +102,23 @@ def _unusable(entry: str) -> str:
 
 
 def resolve(entry: str, bases: Iterable[str], known: set[str], *,
-            prefixes: tuple[tuple[str, str], ...] = ()) -> Resolved:
-  """A folder or file (`known`: the export's folders and files)."""
+            prefixes: tuple[tuple[str, str], ...] = (),
+            fallback: str | None = None) -> Resolved:
+  """A folder or file (`known`: the export's folders and files).
+
+  `fallback`: a base tried after the prefixes, as a repair (the export root,
+  for names that are relative to it rather than to the YAML).
+  """
   problem = _unusable(entry)
   if problem:
     return Resolved(None, problem=problem)
   entry = clean(entry)
   candidates = _candidates(entry, bases, prefixes)
+  if fallback is not None and not is_outside(entry):
+    joined = join_inside(fallback, entry)
+    if joined is not None:
+      candidates.append((joined, f'read as {joined!r}, relative to'
+                         f' {fallback or "the export root"}'))
   for candidate, note in candidates:
     if candidate in known:
       return Resolved(candidate, note)
