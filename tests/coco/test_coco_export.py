@@ -1,18 +1,15 @@
-"""coco_export: a DatasetBuilderTestCase per layout, content and error checks,
-and the real COCO val2017 sample."""
+"""coco_export: a DatasetBuilderTestCase per fixture layout, the content of
+the first fixtures, and the real COCO val2017 sample."""
 
 import json
-import pathlib
 
 import numpy as np
 from pycocotools import mask as coco_mask
 import pytest
 import tensorflow_datasets as tfds
 
-from tfds_builders.coco import CocoConfig, CocoExport, layout, parse
+from tfds_builders.coco import CocoConfig, CocoExport
 from tfds_builders.core import report
-from tfds_builders.core.errors import ExportError
-from tfds_builders.core.exportfs import ExportFiles
 from tests.builds import build, examples, read_report, tfds_build
 from tests.paths import DUMMY_DATA, shared_export
 
@@ -83,7 +80,7 @@ class CocoLabelStudioLayoutTest(tfds.testing.DatasetBuilderTestCase):
   BUILDER_CONFIG_NAMES_TO_TEST = ['default']
 
 
-# Content of the official fixture (tests/fixtures/make_dummy_data.py: make_coco).
+# Content of the official fixture (tests/fixtures/coco.py).
 
 
 @pytest.fixture(scope='module')
@@ -212,182 +209,6 @@ def test_file_names_in_sub_folders_of_images(tmp_path):
   np.testing.assert_allclose(ex[0]['objects']['bbox'][0],
                              [2.5 / 24, 1.5 / 32, 12.5 / 24, 21.75 / 32],
                              rtol=1e-6)
-
-
-# Split names, recognising files, categories: the parser alone, no build.
-
-
-@pytest.mark.parametrize('path, split', [
-    ('annotations/instances_train2017.json', 'train'),
-    ('annotations/instances_val2017.json', 'validation'),
-    ('annotations/person_keypoints_val2017.json', 'validation'),
-    ('annotations/stuff_train2017.json', 'train'),
-    ('annotations/image_info_test-dev2017.json', 'test'),
-    ('train/_annotations.coco.json', 'train'),
-    ('valid/_annotations.coco.json', 'validation'),
-    ('annotations/instances_minival2014.json', 'validation'),
-    ('annotations/instances_default.json', 'default'),
-    ('extra/_annotations.coco.json', 'extra'),
-])
-def test_split_names_from_file_names(path, split):
-  names = [path, 'other/instances_something_else.json']
-  result = layout.assign_splits(names)[path]
-  assert (result.group, result.split) == (split, split)
-  assert result.source == f'annotation file {path}'
-  hashed = layout.assign_splits(names, split_by_hash=True)[path]
-  assert (hashed.group, hashed.split) == (split, None)
-
-
-@pytest.mark.parametrize('names', [
-    ['instances.json'], ['_annotations.coco.json'], ['result.json'],
-    ['annotations/instances_default.json'],
-    ['annotations/instances_default.json',
-     'annotations/person_keypoints_default.json'],
-])
-def test_files_without_a_split_word_naming_one_thing_are_hashed(names):
-  assert {n: s.split for n, s in layout.assign_splits(names).items()} == {
-      n: None for n in names}
-
-
-def test_files_of_one_split_share_it():
-  names = ['annotations/instances_train2017.json',
-           'annotations/person_keypoints_train2017.json', 'a_train.json']
-  assert {s.split for s in layout.assign_splits(names).values()} == {'train'}
-
-
-def _export(tmp_path, images=None, annotations=(), categories=None,
-            name='instances.json') -> pathlib.Path:
-  data = {'images': images if images is not None else [
-      {'id': 1, 'file_name': 'a.jpg', 'width': 40, 'height': 30}],
-          'annotations': list(annotations),
-          'categories': categories or [{'id': 1, 'name': 'cat'}]}
-  (tmp_path / name).write_text(json.dumps(data))
-  (tmp_path / 'a.jpg').write_bytes(
-      (COCO / 'official' / 'train2017' / '000000000001.jpg').read_bytes())
-  return tmp_path
-
-
-def _ann(ann_id, image_id=1, category_id=1, **extra):
-  return {'id': ann_id, 'image_id': image_id, 'category_id': category_id,
-          'bbox': [1, 1, 5, 5], 'iscrowd': 0, **extra}
-
-
-def _parse(root, **kwargs):
-  return parse.parse_export(ExportFiles(root), **kwargs)
-
-
-def test_categories_sharing_a_name_are_one_class(tmp_path):
-  _export(tmp_path, categories=[{'id': 1, 'name': 'cat'},
-                                {'id': 4, 'name': 'cat'},
-                                {'id': 2, 'name': 'dog'}],
-          annotations=[_ann(1, category_id=4), _ann(2, category_id=2)])
-  parsed = _parse(tmp_path)
-  assert parsed.classes.names == ('cat', 'dog')
-  assert [o.label for o in parsed.records[0].objects] == ['cat', 'dog']
-  assert [(c['id'], c['label']) for c in parsed.categories] == [
-      (1, 0), (2, 1), (4, 0)]
-  assert [(i.file, i.item, i.problem, i.action) for i in parsed.issues] == [
-      ('instances.json', 'category id 4',
-       "categories 1, 4 share the name 'cat'; they are one class",
-       report.WARNING)]
-
-
-def test_unknown_category_id_names_the_annotation(tmp_path):
-  _export(tmp_path, annotations=[_ann(5, category_id=9)])
-  with pytest.raises(ExportError, match=r'instances.json: annotation id 5: '
-                     r'category_id 9 is not among the categories \(ids 1\)'):
-    _parse(tmp_path)
-
-
-def test_unknown_and_duplicate_image_ids_are_reported(tmp_path):
-  image = {'id': 1, 'file_name': 'a.jpg', 'width': 40, 'height': 30}
-  _export(tmp_path, images=[image, dict(image, file_name='b.jpg')],
-          annotations=[_ann(1), _ann(2, image_id=77)])
-  parsed = _parse(tmp_path)
-  assert [(i.item, i.action, i.objects_lost) for i in parsed.issues] == [
-      ('image id 1', report.SKIPPED_IMAGE, 0),
-      ('annotation id 2', report.SKIPPED_OBJECT, 1)]
-  assert [len(r.objects) for r in parsed.records] == [1]
-  assert (parsed.export_images, parsed.export_objects) == (2, 2)
-
-
-@pytest.mark.parametrize('content, problem', [
-    ('[1, 2]', 'the top level is a JSON list, not an object'),
-    ('{"info": {}}', 'no "images" list'),
-    ('{"images": [], "annotations": [{"id": 1}]}', 'no "categories" list'),
-    ('{"images": [], "categories": []}',
-     'no "annotations" list; an image-info file lists images only'),
-    ('{"images": [], "annotations": [{"id": 1, "image_id": 1, "caption":'
-     ' "A dog."}]}', 'no "categories" list; a captions file has none'),
-    ('{"images": [], "categories": [], "annotations": [{"image_id": 1,'
-     ' "file_name": "1.png", "segments_info": []}]}',
-     'its annotations are panoptic (segments_info and PNG files), not boxes'
-     ' or polygons'),
-    ('{"images": [], "categories": [], "annotations": [{"id": 1}]}',
-     'no annotation has a "bbox" or a "segmentation"'),
-])
-def test_json_that_is_not_an_instance_file_is_an_error_alone(tmp_path,
-                                                             content,
-                                                             problem):
-  (tmp_path / 'export.json').write_text(content)
-  with pytest.raises(ExportError) as error:
-    _parse(tmp_path)
-  assert error.value.problem == (f'no COCO instance file found: export.json:'
-                                 f' not an instance file ({problem})')
-
-
-def test_broken_json_is_an_error_naming_the_file(tmp_path):
-  _export(tmp_path, annotations=[_ann(1)])
-  (tmp_path / 'export.json').write_text('{"images": [')
-  with pytest.raises(ExportError, match=r'^export.json: not valid JSON'):
-    _parse(tmp_path)
-
-
-def test_other_json_beside_the_coco_file_is_reported_not_read(tmp_path):
-  _export(tmp_path, annotations=[_ann(1)])
-  (tmp_path / 'meta.json').write_text('{"tool": "labelme"}')
-  parsed = _parse(tmp_path)
-  assert [(i.file, i.problem, i.action) for i in parsed.issues] == [
-      ('meta.json', 'not an instance file (no "images" list)',
-       report.NOT_INCLUDED)]
-  assert [r.split for r in parsed.records] == [None]  # still hashed 80/20
-
-
-def test_instance_file_is_found_by_content_not_name(tmp_path):
-  (tmp_path / 'annotations').mkdir()
-  _export(tmp_path, annotations=[_ann(1)], name='annotations/train.json')
-  (tmp_path / 'old_export.json').write_text('{}')
-  parsed = _parse(tmp_path)
-  assert [(i.file, i.action) for i in parsed.issues] == [
-      ('old_export.json', report.NOT_INCLUDED)]
-  assert [(r.split, r.split_source, r.filename) for r in parsed.records] == [
-      ('train', 'annotation file annotations/train.json', 'a.jpg')]
-
-
-def test_two_files_of_one_split_keep_all_their_images(tmp_path):
-  image = {'id': 1, 'file_name': 'a.jpg', 'width': 40, 'height': 30}
-  _export(tmp_path, images=[image], annotations=[_ann(1)],
-          name='a_train.json')
-  _export(tmp_path, images=[dict(image, file_name='b.jpg')],
-          annotations=[_ann(1)], name='b_train.json')
-  parsed = _parse(tmp_path)
-  assert sorted((r.image_id, r.split) for r in parsed.records) == [
-      ('train/a_train/1', 'train'), ('train/b_train/1', 'train')]
-  assert (parsed.export_images, parsed.export_objects) == (2, 2)
-
-
-def test_rle_of_another_size_skips_the_annotation_naming_it(tmp_path):
-  rle = coco_mask.encode(np.asfortranarray(np.ones((20, 20), np.uint8)))
-  _export(tmp_path, annotations=[_ann(
-      7, segmentation={'size': [20, 20],
-                       'counts': rle['counts'].decode('ascii')})])
-  data = read_report(build('coco_export', tmp_path, tmp_path / 'tfds'))
-  assert data['nothing_lost'] and data['dataset_totals']['objects'] == 0
-  assert [(i['file'], i['item'], i['problem'], i['action'],
-           i['objects_lost']) for i in data['issues']] == [
-      ('instances.json', 'annotation id 7', 'RLE size [20, 20] (height,'
-       ' width) disagrees with the image, which is 30x40.',
-       report.SKIPPED_OBJECT, 1)]
 
 
 # The real COCO val2017 sample in ../shared/data.
