@@ -216,3 +216,19 @@ def test_yaml_in_a_subfolder_naming_paths_from_the_export_root(tmp_path):
                " 'images/train', relative to the export root")]
   assert report['split_sources'] == {
       'train': {'config/data.yaml train: images/train': 1}}
+
+
+def test_yaml_without_names_uses_the_class_file_or_nc(tmp_path):
+  files = {'data.yaml': 'train: images\nnc: 2\n', 'classes.txt': 'cat\ndog\n',
+           'images/a.jpg': image_bytes(), 'labels/a.txt': '1 0.5 0.5 0.5 0.5\n'}
+  report, _ = build_report('yolo_export/boxes',
+                           write_export(tmp_path / 'with', files), tmp_path)
+  assert (report['classes'], report['class_source']) == (['cat', 'dog'],
+                                                         'classes.txt')
+  del files['classes.txt']
+  report, _ = build_report('yolo_export/boxes',
+                           write_export(tmp_path / 'without', files),
+                           tmp_path / 'b')
+  assert (report['classes'], report['class_source']) == (
+      ['class_0', 'class_1'], 'data.yaml nc')
+  assert report['issues'][0]['item'] == 'names:'

@@ -128,8 +128,12 @@ class _Finder:
 
   def _ultralytics(self, name: str, doc: dict) -> Layout:
     self.used.append(name)
-    classes = config.yaml_classes(doc, name, self.issues) or self._class_file(
-        f'{name} has neither names nor nc')
+    # Without names, a class list file names the classes better than nc's
+    # class_0, class_1... (what Ultralytics calls them).
+    classes = (self._class_file('', required=False) if doc.get('names') is None
+               else None) or config.yaml_classes(
+                   doc, name, self.issues) or self._class_file(
+                       f'{name} has neither names nor nc')
     root = self._dataset_root(doc, name)
     stated = False
     for key, split in _YAML_SPLITS:
@@ -277,12 +281,14 @@ class _Finder:
         return not _NUMBERS.fullmatch(line.strip())
     return False
 
-  def _class_file(self, why: str) -> Classes:
+  def _class_file(self, why: str, required: bool = True) -> Classes | None:
     """The class list file nearest the root; the same list in several
     (Roboflow writes `_darknet.labels` per split) is fine, different ones
-    are an error."""
+    are an error. None when there is none and it is not `required`."""
     names = sorted((n for n in self.files.files() if config.is_class_file(n)),
                    key=lambda n: _depth_order(n, config.CLASS_FILE_NAMES))
+    if not names and not required:
+      return None
     if not names and not self.files.files(suffixes=('.txt',)):
       raise ExportError(
           'no YOLO export found: no data.yaml, obj.data, class list or label'

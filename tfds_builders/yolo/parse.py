@@ -9,6 +9,8 @@ are; this module finds each image's label file, reads its lines
   * an image nothing states, in an export that states its splits, is
     reported as not included, with the objects of its label file;
   * a label file whose image is missing is a skipped image, with its objects;
+  * an image whose label file the export's walk refused (a symlink leading
+    out) is skipped, not kept as a negative;
   * a listed image that is not in the export is kept as a record without
     image, which the encoder reports as skipped (with its label's objects).
 
@@ -86,11 +88,23 @@ class _Reader:
     self.labels = {n.lower(): n for n in files.files(suffixes=('.txt',))
                    if n not in used and not config.is_class_file(n)}
     self.claimed: dict[str, str] = {}  # label file -> its image
+    # Files the export's walk refused (symlinks leading out, special files):
+    # an image whose label file is one of them is not a negative.
+    self.refused = {i.file.lower(): i.file for i in files.issues
+                    if i.action == report.NOT_INCLUDED}
     self._scores, self._keypoints = _Tally(), _Tally()
 
   def add_image(self, image: str, placement: Placement) -> None:
     self.export_images += 1
     label = self._claim(image, image)
+    refused = None if label else label_for(image, self.refused)
+    if refused:
+      self.issues.append(report.Issue(
+          image, '', f'its label file {refused} was refused (see its entry);'
+          ' the image is left out rather than kept without its objects',
+          report.SKIPPED_IMAGE, fix='Copy the label file itself into the'
+          ' export.'))
+      return
     record = ImageRecord(
         image_id=posixpath.splitext(image)[0], filename=image,
         annotation_file=label or placement.named_by or image,
