@@ -13,7 +13,8 @@ The YAML is composed into nodes and read from their text, never constructed
 into Python objects: a class called `yes`, `1.0` or `null` stays that text
 (PyYAML would make it True, 1.0 or None), every number still goes through
 `core.values`, and aliases are refused (nested aliases expand a few hundred
-bytes into gigabytes when walked).
+bytes into gigabytes when walked). A YAML's `download:` (a URL or a script
+Ultralytics runs) is never used.
 """
 
 from __future__ import annotations

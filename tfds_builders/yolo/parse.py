@@ -16,7 +16,9 @@ are; this module finds each image's label file, reads its lines
 
 A label file belongs to an image as Ultralytics finds it (`img2label_paths`:
 the last `images/` folder of the image's path becomes `labels/`, the suffix
-`.txt`), else beside the image (Darknet, CVAT "YOLO 1.1", labelImg).
+`.txt`), else beside the image (Darknet, CVAT "YOLO 1.1", labelImg). The
+`labels/*.cache` files Ultralytics leaves beside the labels are pickles and
+are never read.
 """
 
 from __future__ import annotations
