@@ -189,3 +189,87 @@ def test_rle_of_another_size_skips_the_annotation_naming_it(tmp_path):
       ('instances.json', 'annotation id 7', 'RLE size [20, 20] (height,'
        ' width) disagrees with the image, which is 30x40.',
        report.SKIPPED_OBJECT, 1)]
+
+
+def _write(root: pathlib.Path, name: str, data: dict) -> None:
+  (root / name).parent.mkdir(parents=True, exist_ok=True)
+  (root / name).write_text(json.dumps(data))
+
+
+def test_stuff_file_adds_its_regions_to_the_same_images(tmp_path):
+  image = [{'id': 1, 'file_name': 'x.jpg', 'width': 40, 'height': 30}]
+  (tmp_path / 'val2017').mkdir()
+  (tmp_path / 'val2017' / 'x.jpg').write_bytes(
+      (COCO / 'official' / 'train2017' / '000000000001.jpg').read_bytes())
+  _write(tmp_path, 'annotations/instances_val2017.json', {
+      'images': image, 'annotations': [_ann(1)],
+      'categories': [{'id': 1, 'name': 'person', 'supercategory': 'person'}]})
+  other = np.zeros((30, 40), np.uint8)
+  other[20:, :] = 1
+  rle = coco_mask.encode(np.asfortranarray(other))
+  _write(tmp_path, 'annotations/stuff_val2017.json', {
+      'images': image, 'annotations': [_ann(
+          10000001, category_id=183, bbox=[0, 20, 40, 10],
+          segmentation={'size': [30, 40],
+                        'counts': rle['counts'].decode('ascii')})],
+      'categories': [{'id': 92, 'name': 'banner', 'supercategory': 'textile'},
+                     {'id': 183, 'name': 'other', 'supercategory': 'other'}]})
+  parsed = _parse(tmp_path)
+  assert parsed.classes.names == ('person', 'banner', 'other')
+  (record,) = parsed.records
+  assert (record.filename, record.split) == ('val2017/x.jpg', 'validation')
+  assert [(o.label, o.where) for o in record.objects] == [
+      ('person', 'annotation id 1'),
+      ('other', 'annotation id 10000001 of annotations/stuff_val2017.json')]
+  assert (parsed.export_images, parsed.export_objects) == (1, 2)
+  assert [(i.file, i.problem, i.action) for i in parsed.issues] == [(
+      'annotations/stuff_val2017.json', '1 of its images are also in'
+      ' annotations/instances_val2017.json (split validation); each is one'
+      ' example with the annotations of both files', report.WARNING)]
+
+
+def test_export_in_a_sub_folder_finds_its_images_near_its_json(tmp_path):
+  (tmp_path / 'coco' / 'annotations').mkdir(parents=True)
+  _export(tmp_path, annotations=[_ann(1)],
+          name='coco/annotations/instances_train.json')
+  (tmp_path / 'coco' / 'images' / 'train').mkdir(parents=True)
+  (tmp_path / 'a.jpg').rename(tmp_path / 'coco' / 'images' / 'train' /
+                               'a.jpg')
+  (tmp_path / 'other').mkdir()  # another a.jpg: found near the JSON first
+  (tmp_path / 'other' / 'a.jpg').write_bytes(
+      (tmp_path / 'coco' / 'images' / 'train' / 'a.jpg').read_bytes())
+  parsed = _parse(tmp_path)
+  assert [(r.filename, r.split) for r in parsed.records] == [
+      ('coco/images/train/a.jpg', 'train')]
+  assert [(i.file, i.action) for i in parsed.issues] == [
+      ('other/a.jpg', report.NOT_INCLUDED)]
+
+
+def test_annotations_repeated_within_one_file_are_counted_once(tmp_path):
+  images = [{'id': 1, 'file_name': 'a.jpg'}, {'id': 2, 'file_name': 'a.jpg'}]
+  _export(tmp_path, images=images,
+          annotations=[_ann(1), _ann(1, image_id=2), _ann(2, image_id=2)])
+  parsed = _parse(tmp_path)
+  assert [(o.where, o.label) for o in parsed.records[0].objects] == [
+      ('annotation id 1', 'cat'), ('annotation id 2', 'cat')]
+  assert (parsed.export_images, parsed.export_objects) == (1, 2)
+  assert [(i.item, i.problem) for i in parsed.issues] == [(
+      'image id 2', 'names the same image file as image id 1; one example'
+      ' with the annotations of both (1 repeated annotation(s) counted'
+      ' once)')]
+
+
+def test_same_file_name_in_two_subsets_is_found_in_each_subset(tmp_path):
+  # Datumaro / CVAT video tasks: every subset has its frame_000000.jpg.
+  frame = (COCO / 'official' / 'train2017' / '000000000001.jpg').read_bytes()
+  for subset in ('train', 'val'):
+    (tmp_path / 'images' / subset).mkdir(parents=True)
+    (tmp_path / 'images' / subset / 'frame_000000.jpg').write_bytes(frame)
+    _write(tmp_path, f'annotations/instances_{subset}.json', {
+        'images': [{'id': 1, 'file_name': 'frame_000000.jpg'}],
+        'annotations': [_ann(1)], 'categories': [{'id': 1, 'name': 'cat'}]})
+  parsed = _parse(tmp_path)
+  assert sorted((r.image_id, r.filename) for r in parsed.records) == [
+      ('train/1', 'images/train/frame_000000.jpg'),
+      ('validation/1', 'images/val/frame_000000.jpg')]
+  assert parsed.issues == []

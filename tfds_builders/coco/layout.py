@@ -34,11 +34,13 @@ Splits (`assign_splits`), one per instance file:
 Several files may land in one split (`instances_train2017.json` and
 `person_keypoints_train2017.json`); `parse.py` merges what they say per image.
 
-Images (`image_folders`): `file_name` is looked up by `core.lookup` in the
-JSON's folder, in the folder above `annotations/`, in `images/` and
-`images/<subset>/` and `<subset>/` of both, where `<subset>` is the file
-name without its task prefix (`instances_train2017.json` -> `train2017`)
-or, for a file without one, its folder (`train/`).
+Images (`image_folders`): `file_name` is looked up by `core.lookup` in
+`images/<subset>/`, `<subset>/`, the folder itself and `images/` of the
+JSON's folder, then of the folder above `annotations/`, where `<subset>` is
+the file name without its task prefix (`instances_train2017.json` ->
+`train2017`) or, for a file without one, its folder (`train/`). So
+`images/train2017/x.jpg` and `train2017/x.jpg` are both found for
+`file_name` `x.jpg`, and `images/x.jpg` for Label Studio's `images/x.jpg`.
 """
 
 from __future__ import annotations
@@ -160,7 +162,9 @@ def image_folders(name: str, existing: set[str]) -> tuple[str, ...]:
   part = subset(name)
   near = []
   for base in bases:
-    for child in ('', 'images') + ((f'images/{part}', part) if part else ()):
+    # The subset's own folder first: CVAT video tasks name every subset's
+    # frames `frame_000000.jpg`, in `images/train/`, `images/val/`...
+    for child in ((f'images/{part}', part) if part else ()) + ('', 'images'):
       candidate = posixpath.join(base, child).rstrip('/') if child else base
       if candidate in existing and candidate not in near:
         near.append(candidate)

@@ -50,6 +50,9 @@ class _Entry:
   group: str  # the split, or the name of the files hashed together
   file: str
   record: ImageRecord
+  # Identities (`reader.identity`) of its objects, once another record of
+  # the same image is merged into it.
+  seen: set | None = None
 
 
 def parse_export(files: ExportFiles,
@@ -108,40 +111,33 @@ def _merge_same_images(read: list[reader.FileRecords],
   Returns the entries, report entries, the number of image entries merged
   into another and of annotations counted once.
   """
-  first: dict[tuple[str, str], tuple[_Entry, set]] = {}
+  first: dict[tuple[str, str], _Entry] = {}
   entries: list[_Entry] = []
   issues: list[report.Issue] = []
   merged_images = repeats = 0
   for file in read:
     split = splits[file.name]
     shared, repeated = collections.Counter(), collections.Counter()
-    for record, keys in zip(file.records, file.keys):
+    for record in file.records:
       record.split, record.split_source = split.split, split.source
       key = (split.group, record.filename)
-      if key not in first:
-        entry = _Entry(split.group, file.name, record)
-        first[key] = (entry, {k for k in keys if k is not None})
-        entries.append(entry)
+      base = first.get(key)
+      if base is None:
+        first[key] = _Entry(split.group, file.name, record)
+        entries.append(first[key])
         continue
-      base, seen = first[key]
       merged_images += 1
-      if base.file == file.name:
-        issues.append(report.Issue(
-            file.name, f'image id {record.image_id}', 'names the same image'
-            f' file as image id {base.record.image_id}; one example with the'
-            ' annotations of both', report.WARNING,
-            fix='List each image once.'))
-      else:
+      again = _add_objects(base, record, file.name)
+      repeated[base.file] += again
+      if base.file != file.name:
         shared[base.file] += 1
-      for obj, obj_key in zip(record.objects, keys):
-        if obj_key is not None and obj_key in seen:
-          repeated[base.file] += 1
-          continue
-        if obj_key is not None:
-          seen.add(obj_key)
-        if base.file != file.name:  # say where it came from in the report
-          obj = dataclasses.replace(obj, where=f'{obj.where} of {file.name}')
-        base.record.objects.append(obj)
+        continue
+      issues.append(report.Issue(
+          file.name, f'image id {record.image_id}', 'names the same image'
+          f' file as image id {base.record.image_id}; one example with the'
+          ' annotations of both' + (f' ({again} repeated annotation(s)'
+                                    ' counted once)' if again else ''),
+          report.WARNING, fix='List each image once.'))
     repeats += sum(repeated.values())
     for base_file, count in shared.items():
       again = (f'; {repeated[base_file]} of their annotations repeat one of'
@@ -152,6 +148,25 @@ def _merge_same_images(read: list[reader.FileRecords],
           f' (split {split.group}); each is one example with the annotations'
           f' of both files{again}', report.WARNING))
   return entries, issues, merged_images, repeats
+
+
+def _add_objects(base: _Entry, record: ImageRecord, file: str) -> int:
+  """Adds `record`'s objects to `base`'s but those it already has (same
+  annotation id and class); returns how many it had."""
+  if base.seen is None:  # only images that are merged pay for this set
+    base.seen = {reader.identity(o) for o in base.record.objects} - {None}
+  again = 0
+  for obj in record.objects:
+    identity = reader.identity(obj)
+    if identity is not None and identity in base.seen:
+      again += 1
+      continue
+    if identity is not None:
+      base.seen.add(identity)
+    if base.file != file:  # say where it came from in the report
+      obj = dataclasses.replace(obj, where=f'{obj.where} of {file}')
+    base.record.objects.append(obj)
+  return again
 
 
 def _make_ids_unique(entries: list[_Entry]) -> None:

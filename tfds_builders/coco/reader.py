@@ -31,9 +31,16 @@ from tfds_builders.core.geometry import box_from_xywh
 from tfds_builders.core.lookup import ImageLookup
 from tfds_builders.core.records import ImageRecord, ObjectAnnotation
 
-# An object's identity across files: (annotation id key, category id key);
-# None for an annotation without an id.
-AnnotationKey = tuple[str, str] | None
+_WITH_ID = 'annotation id '
+
+
+def identity(obj: ObjectAnnotation) -> tuple[str, str] | None:
+  """An object's identity across files: its annotation id (as its `where`
+  spells it) and class. None for an annotation without an id (`annotation
+  #3`), which is never taken for another. Derived from what the object
+  holds anyway, so that no per-annotation key is kept for the whole export.
+  """
+  return (obj.where, obj.label) if obj.where.startswith(_WITH_ID) else None
 
 
 @dataclasses.dataclass
@@ -41,7 +48,6 @@ class FileRecords:
   """What one instance file says."""
   name: str
   records: list[ImageRecord]
-  keys: list[list[AnnotationKey]]  # per record, one per object
   images: int  # entries in its "images" list
   annotations: int  # entries in its "annotations" list
   issues: list[report.Issue]
@@ -81,15 +87,14 @@ class _Reader:
       if record is not None:
         by_id[record.image_id] = len(records)
         records.append(record)
-    keys: list[list[AnnotationKey]] = [[] for _ in records]
     for index, annotation in _drain(annotations):
-      self._annotation(index, annotation, by_id, records, keys)
+      self._annotation(index, annotation, by_id, records)
     if self.keypoints:
       self.issues.append(report.Issue(
-          self.name, '', f'{self.keypoints} annotation(s) carry keypoints, which'
-          ' the common schema has no field for; their boxes and masks are'
-          ' kept', report.WARNING))
-    return FileRecords(self.name, records, keys, *counts, self.issues)
+          self.name, '', f'{self.keypoints} annotation(s) carry keypoints,'
+          ' which the common schema has no field for; their boxes and masks'
+          ' are kept', report.WARNING))
+    return FileRecords(self.name, records, *counts, self.issues)
 
   # Images.
 
@@ -135,14 +140,13 @@ class _Reader:
   # Annotations.
 
   def _annotation(self, index: int, annotation, by_id: dict,
-                  records: list[ImageRecord],
-                  keys: list[list[AnnotationKey]]) -> None:
+                  records: list[ImageRecord]) -> None:
     if not isinstance(annotation, dict):
       self._skip_object(f'annotation #{index + 1}',
                         'annotation is not a JSON object')
       return
     annotation_key = id_key(annotation.get('id'))
-    item = (f'annotation id {annotation_key}' if annotation_key is not None
+    item = (f'{_WITH_ID}{annotation_key}' if annotation_key is not None
             else f'annotation #{index + 1}')
     category_key = id_key(annotation.get('category_id'))
     if category_key is None:
@@ -178,8 +182,6 @@ class _Reader:
         label=category.name, where=item, box=box,
         coco_segmentation=_segmentation(annotation.get('segmentation')),
         is_crowd=is_crowd, area=self._area(annotation.get('area'), item)))
-    keys[at].append((annotation_key, category_key)
-                    if annotation_key is not None else None)
 
   def _box(self, bbox, item: str):
     if bbox is None or bbox == []:  # `[]`: the box comes from the mask
