@@ -137,3 +137,41 @@ def test_strict_mode_turns_a_skip_into_an_error(tmp_path):
   with pytest.raises(ExportError, match=r'images/a.jpg: image file is empty'):
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
         manual_dir=str(export)))
+
+
+def _exif_jpeg(orientation: int) -> bytes:
+  import io  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  pixels = np.zeros((20, 40, 3), np.uint8)
+  pixels[:, :10] = 255  # a white band on the left of the stored pixels
+  exif = Image.Exif()
+  exif[0x0112] = orientation
+  buffer = io.BytesIO()
+  Image.fromarray(pixels).save(buffer, format='JPEG', quality=95, exif=exif)
+  return buffer.getvalue()
+
+
+def test_annotations_in_the_viewers_frame_turn_the_pixels(tmp_path):
+  from tfds_builders.core import encode  # pylint: disable=g-import-not-at-top
+  from tfds_builders.core.labels import ClassList  # pylint: disable=g-import-not-at-top
+  from tfds_builders.core.records import ImageRecord, ObjectAnnotation  # pylint: disable=g-import-not-at-top
+  path = tmp_path / 'a.jpg'
+  path.write_bytes(_exif_jpeg(6))  # viewers show it turned 90 degrees right
+  record = ImageRecord('a', 'a.jpg', 'a.txt', image_path=str(path),
+                       exif_frame=True, objects=[ObjectAnnotation(
+                           'cat', 'line 1', relative_box=(0, 0, 1, 0.25))])
+  _, example, summary = encode.encode_record(
+      record, 'train', ClassList(('cat',), 't'), encode.EncodeOptions())
+  import io  # pylint: disable=g-import-not-at-top
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  with Image.open(io.BytesIO(example['image'])) as im:
+    assert im.size == (20, 40)  # turned: width and height swapped
+    shown = np.asarray(im.convert('L'))
+  assert shown[:10].mean() > 200 and shown[12:].mean() < 60  # band on top
+  assert summary.issues[0].action == 'repaired'
+  assert 'EXIF orientation 6' in summary.issues[0].problem
+  # The same file without exif_frame is stored as it is.
+  record.exif_frame = False
+  _, example, summary = encode.encode_record(
+      record, 'train', ClassList(('cat',), 't'), encode.EncodeOptions())
+  assert example['image'] == path.read_bytes() and not summary.issues

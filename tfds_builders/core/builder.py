@@ -23,8 +23,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle
 
-from tfds_builders.core import (encode, manifest, masks, pipeline, report,
-                                 schema)
+from tfds_builders.core import (encode, manifest, masks, parallel, pipeline,
+                                 report, schema)
 from tfds_builders.core.determinism import deterministic_serialization
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
@@ -50,11 +50,14 @@ class ExportConfig(tfds.core.BuilderConfig):
       splits of its own (0 puts everything in `train`).
     max_instance_mask_pixels: an image whose instance masks would hold more
       pixels (objects with a mask x image pixels) is skipped and reported.
+    workers: processes that encode examples in a plain build (default: one
+      per core, at most 8); the shards are the same bytes whatever it is.
   """
   instance_masks: bool = True
   strict: bool = False
   test_fraction: float = 0.2
   max_instance_mask_pixels: int = masks.MAX_INSTANCE_MASK_PIXELS
+  workers: int | None = None
 
 
 def default_configs() -> list[ExportConfig]:
@@ -152,13 +155,14 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   def _generate_examples(self, split: str, records: list[ImageRecord]
                          ) -> Iterator[tuple[str, dict]]:
     yielded = 0
-    for key, example, summary in pipeline.in_order_threaded(
-        encode.encode_record, records, split, self._prepared.classes,
-        self.encode_options()):
-      self._summaries.append(summary)
-      if example is not None:
-        yielded += 1
-        yield key, example
+    with parallel.serializing_in_workers(self.info.features):
+      for key, example, summary in parallel.in_order(
+          parallel.serialized_record, records, split, self._prepared.classes,
+          self.encode_options(), workers=self.builder_config.workers):
+        self._summaries.append(summary)
+        if example is not None:
+          yielded += 1
+          yield key, example
     if not yielded:  # TFDS would fail with a bare "No examples were yielded"
       first = self._summaries[-1].issues[0]
       raise ExportError(

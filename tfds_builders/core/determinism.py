@@ -13,13 +13,23 @@ workers serialize deterministically too.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 from tensorflow_datasets.core import example_serializer
+
+
+@dataclasses.dataclass(frozen=True)
+class Serialized:
+  """An example already encoded and serialized (by a worker process,
+  `core.parallel`): passed through as it is."""
+  data: bytes
 
 
 class DeterministicExampleSerializer(example_serializer.ExampleSerializer):
 
   def serialize_example(self, example) -> bytes:
+    if isinstance(example, Serialized):
+      return example.data
     return self.get_tf_example(example).SerializeToString(deterministic=True)
 
 

@@ -17,14 +17,14 @@ from typing import NamedTuple
 
 import numpy as np
 import tensorflow_datasets as tfds
-from PIL import Image, ImageOps
+from PIL import Image
 
-from tfds_builders.core import (geometry, images, mask_files, masks, report,
-                                 values)
+from tfds_builders.core import (geometry, images, mask_files, masks,
+                                 object_masks, report)
 from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.exportfs import read_file
 from tfds_builders.core.labels import BACKGROUND, ClassList
-from tfds_builders.core.records import ImageRecord, MaskRef, ObjectAnnotation
+from tfds_builders.core.records import ImageRecord, ObjectAnnotation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,9 +115,15 @@ def _load_image(record: ImageRecord, issues,
     issues.append(report.Issue(record.filename, '', image.repair,
                                report.REPAIRED))
   declared = record.declared_size
-  if declared and declared != (image.width, image.height):
+  if record.exif_frame and image.exif_orientation > 1:
+    image = _apply_exif_orientation(image, record.filename)
+    issues.append(report.Issue(
+        record.filename, '', f'EXIF orientation {image.exif_orientation}:'
+        ' the annotations use the frame viewers show, so the pixels are'
+        ' stored turned that way (as PNG)', report.REPAIRED))
+  elif declared and declared != (image.width, image.height):
     if image.exif_rotated and declared == (image.height, image.width):
-      image = _apply_exif_rotation(image, record.filename)
+      image = _apply_exif_orientation(image, record.filename)
       issues.append(report.Issue(
           record.filename, '', 'EXIF orientation turns the stored'
           f' {declared[1]}x{declared[0]} pixels; the annotations use the'
@@ -131,15 +137,29 @@ def _load_image(record: ImageRecord, issues,
   return image
 
 
-def _apply_exif_rotation(image: images.CheckedImage,
-                         file: str) -> images.CheckedImage:
+# EXIF orientation -> what turns stored pixels into what viewers show (the
+# table of `PIL.ImageOps.exif_transpose`, applied from the orientation the
+# check read, so converted images, whose PNG has no EXIF, turn too).
+_EXIF_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT,
+                   3: Image.Transpose.ROTATE_180,
+                   4: Image.Transpose.FLIP_TOP_BOTTOM,
+                   5: Image.Transpose.TRANSPOSE,
+                   6: Image.Transpose.ROTATE_270,
+                   7: Image.Transpose.TRANSVERSE,
+                   8: Image.Transpose.ROTATE_90}
+
+
+def _apply_exif_orientation(image: images.CheckedImage,
+                            file: str) -> images.CheckedImage:
   """Stores the pixels the way the annotation tool showed them."""
   with Image.open(io.BytesIO(image.encoded)) as im:
-    turned = ImageOps.exif_transpose(im).convert('RGB')
+    turned = im.convert('RGB').transpose(
+        _EXIF_TRANSPOSE[image.exif_orientation])
   buffer = io.BytesIO()
   turned.save(buffer, format='PNG')
   return images.CheckedImage(buffer.getvalue(), turned.width, turned.height,
-                             'png', repair=f'applied EXIF rotation to {file}')
+                             'png', repair=f'applied EXIF rotation to {file}',
+                             exif_orientation=image.exif_orientation)
 
 
 # The objects.
@@ -148,7 +168,7 @@ def _apply_exif_rotation(image: images.CheckedImage,
 def _encode_objects(record: ImageRecord, width: int, height: int,
                     classes: ClassList, options: EncodeOptions, issues):
   kept = []
-  mask_cache = _MaskFileCache(width, height)
+  mask_cache = object_masks.MaskFiles(width, height)
   mask_cache.pair_instances(record, issues)
   for obj in record.objects:
     try:
@@ -165,10 +185,10 @@ def _encode_objects(record: ImageRecord, width: int, height: int,
 
 def _encode_object(obj: ObjectAnnotation, width: int, height: int,
                    classes: ClassList, record: ImageRecord,
-                   mask_cache: '_MaskFileCache', issues) -> KeptObject:
+                   mask_cache: object_masks.MaskFiles, issues) -> KeptObject:
   file, item = record.annotation_file, obj.where
   label = _label(obj, classes, file, item)
-  mask, extent = _object_mask(obj, width, height, file, item, mask_cache)
+  mask, extent = object_masks.object_mask(obj, width, height, file, item, mask_cache)
   box = _given_box(obj, width, height, file, item)
   if mask is not None and mask.area == 0:
     if box is None:
@@ -238,156 +258,6 @@ def _area(obj: ObjectAnnotation, mask: masks.Mask | None, bbox, width: int,
   if mask is not None:
     return float(mask.area)
   return (bbox.xmax - bbox.xmin) * width * (bbox.ymax - bbox.ymin) * height
-
-
-def _object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
-                 item: str, mask_cache: '_MaskFileCache'):
-  """`(mask, extent)` as the export gives them, or `(None, None)` (box only).
-
-  The extent of a polygon is that of its vertices (sub-pixel, may reach past
-  the image, then clipped); that of any other mask is its pixels' box.
-  """
-  mask = polygons = None
-  if isinstance(obj.coco_segmentation, list):
-    polygons = obj.coco_segmentation
-  if obj.coco_segmentation is not None:
-    mask = masks.decode_coco_segmentation(obj.coco_segmentation, height,
-                                          width, file=file, item=item)
-  elif obj.polygons or obj.relative_polygons:
-    polygons = obj.polygons or [
-        [v * (width if i % 2 == 0 else height) for i, v in enumerate(p)]
-        for p in obj.relative_polygons]
-    mask = _rasterize(polygons, width, height, file, item)
-  elif obj.mask is not None:
-    mask = mask_cache.mask(obj.mask, item)
-  if mask is None:  # also: an instance file with no instance for it
-    return None, None
-  if polygons and mask.area:
-    flat = np.concatenate([np.asarray(p, np.float64).reshape(-1)
-                           for p in polygons if len(p) >= 6])
-    return mask, geometry.box_from_points(flat[0::2], flat[1::2])
-  return mask, mask.box()
-
-
-def _rasterize(polygons, width: int, height: int, file: str,
-               item: str) -> masks.Mask:
-  parts = []
-  for part in polygons:
-    checked = values.check_coordinates(part, width, height, 'polygon',
-                                       file=file, item=item)
-    if checked.size < 6:
-      raise SkippableError(
-          f'polygon has {checked.size // 2} points; at least 3 are needed.',
-          file=file, item=item, fix='Redraw the polygon or delete it.')
-    parts.append(checked)
-  return masks.rasterize_polygons(parts, height, width)
-
-
-class _MaskFileCache:
-  """Reads each mask file of an image once, whatever its number of objects."""
-
-  def __init__(self, width: int, height: int):
-    self._width, self._height = width, height
-    self._ids: dict[str, dict[int, masks.Mask]] = {}
-    self._paired: dict[int, masks.Mask | None] = {}  # id(MaskRef) -> mask
-
-  def mask(self, ref: MaskRef, item: str) -> masks.Mask | None:
-    if ref.mask is not None:
-      return ref.mask
-    if ref.pair_by_box:
-      if id(ref) not in self._paired:
-        self._instances(ref)  # the file's error, reported for this object
-      return self._paired.get(id(ref))
-    file = ref.file or ref.path or 'mask'
-    if isinstance(ref.value, tuple):
-      return masks.Mask.from_full(mask_files.read_colour_mask(
-          self._data(ref, file), ref.value, file=file, height=self._height,
-          width=self._width))
-    if ref.value is None:
-      return masks.Mask.from_full(mask_files.read_binary_mask(
-          self._data(ref, file), file=file, height=self._height,
-          width=self._width))
-    return self._instances(ref).get(ref.value, _EMPTY)
-
-  def pair_instances(self, record: ImageRecord, issues) -> None:
-    """Pairs the instances of each `pair_by_box` file with its objects.
-
-    The devkit numbers instance i after the i-th object; CVAT and Datumaro
-    number them by z-order. The order is kept when every object's box agrees
-    with its instance's extent; otherwise instances go to the boxes they
-    overlap most (IoU >= 0.5), greedily. Objects and instances left without
-    a partner are reported: the objects keep their box, without a mask.
-    """
-    by_file: dict[str, list[ObjectAnnotation]] = {}
-    for obj in record.objects:
-      if obj.mask is not None and obj.mask.pair_by_box:
-        by_file.setdefault(obj.mask.path, []).append(obj)
-    for objects in by_file.values():
-      ref = objects[0].mask
-      try:
-        instances = self._instances(ref)
-      except SkippableError:
-        continue  # raised again, per object, when the object is encoded
-      pairs = _pairs_in_order(objects, instances) or _pairs_by_box(
-          objects, instances)
-      for obj in objects:
-        value = pairs.get(id(obj))
-        self._paired[id(obj.mask)] = instances.get(value)
-        if value is None:
-          issues.append(report.Issue(
-              record.annotation_file, obj.where, f'no instance in'
-              f' {ref.file} matches its box; kept without a mask',
-              report.WARNING, fix='Re-export the instance masks.'))
-      for value in sorted(set(instances) - set(pairs.values())):
-        issues.append(report.Issue(
-            ref.file, f'instance {value}', 'matches no object of'
-            f' {record.annotation_file}; not used', report.WARNING,
-            fix='Give every instance mask an object in the annotation.'))
-
-  def _instances(self, ref: MaskRef) -> dict[int, masks.Mask]:
-    key = ref.path or str(id(ref.data))
-    if key not in self._ids:
-      file = ref.file or ref.path or 'mask'
-      ids = mask_files.read_instance_ids(
-          self._data(ref, file), file=file, height=self._height,
-          width=self._width)
-      self._ids[key] = masks.masks_of_labels(ids, range(1, masks.IGNORE))
-    return self._ids[key]
-
-  @staticmethod
-  def _data(ref: MaskRef, file: str) -> bytes:
-    return ref.data if ref.data is not None else read_file(ref.path,
-                                                           file=file)
-
-
-_EMPTY = masks.Mask(0, 0, np.zeros((0, 0), bool))
-
-
-def _pairs_in_order(objects, instances) -> dict[int, int] | None:
-  """{id(object): its instance number} when the order fits every box."""
-  pairs = {}
-  for obj in objects:
-    found = instances.get(obj.mask.value)
-    if found is None or (obj.box is not None and geometry.disagree(
-        obj.box, found.box())):
-      return None
-    pairs[id(obj)] = obj.mask.value
-  return pairs
-
-
-def _pairs_by_box(objects, instances) -> dict[int, int]:
-  scored = sorted(
-      ((geometry.iou(obj.box, mask.box()), value, id(obj))
-       for obj in objects if obj.box is not None
-       for value, mask in instances.items()), reverse=True)
-  pairs, taken = {}, set()
-  for score, value, obj_id in scored:
-    if score < 0.5:
-      break
-    if obj_id not in pairs and value not in taken:
-      pairs[obj_id] = value
-      taken.add(value)
-  return pairs
 
 
 def _check_mask_budget(kept, width: int, height: int, options: EncodeOptions,

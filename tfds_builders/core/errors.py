@@ -26,6 +26,11 @@ class ExportError(ValueError):
     self.fix = fix
     super().__init__(self._render())
 
+  def __reduce__(self):
+    """Pickled with its fields (errors travel back from worker processes)."""
+    return (_rebuild, (type(self), self.problem, self.file, self.item,
+                       self.fix))
+
   def _render(self) -> str:
     where = ': '.join(str(p) for p in (self.file, self.item) if p)
     text = f'{where}: {self.problem}' if where else self.problem
@@ -36,3 +41,7 @@ class ExportError(ValueError):
 
 class SkippableError(ExportError):
   """A per-item problem: skipped and reported by default, fatal when strict."""
+
+
+def _rebuild(cls, problem, file, item, fix):
+  return cls(problem, file=file, item=item, fix=fix)

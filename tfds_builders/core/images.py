@@ -50,7 +50,14 @@ class CheckedImage:
   height: int
   format: str  # 'jpeg' or 'png'
   repair: str | None = None  # what was done to the file, for the report
-  exif_rotated: bool = False  # EXIF says viewers show it turned by 90 degrees
+  # The EXIF orientation (1 = as stored, 0 = none; 2-8 viewers flip or turn
+  # it when they show it).
+  exif_orientation: int = 0
+
+  @property
+  def exif_rotated(self) -> bool:
+    """EXIF says viewers show it turned by 90 degrees (width <-> height)."""
+    return self.exif_orientation in _ROTATED_ORIENTATIONS
 
 
 def open_image(data: bytes, *, file: str, what: str = 'image',
@@ -92,9 +99,9 @@ def check_image(data: bytes, *, file: str) -> CheckedImage:
   """Checks the file decodes completely; converts it if TF cannot take it."""
   im = open_image(data, file=file)
   fmt, mode, (width, height) = im.format, im.mode, im.size
-  exif_rotated = False
+  orientation = 0
   if fmt == 'JPEG':
-    exif_rotated = _exif_rotated(im)
+    orientation = _exif_orientation(im)
     if mode in ('RGB', 'L'):
       _check_jpeg_scans(data, mode, file)
   elif fmt == 'PNG':
@@ -104,13 +111,13 @@ def check_image(data: bytes, *, file: str) -> CheckedImage:
     crc_problem = _png_crc_problem(data)
     if crc_problem:
       return _convert_to_rgb_png(
-          im, file, exif_rotated, f'{crc_problem}; Pillow decoded the pixels')
+          im, file, orientation, f'{crc_problem}; Pillow decoded the pixels')
   if (fmt, mode) in _PASSTHROUGH and im.info.get('bits', 8) == 8:
     if fmt == 'PNG':
       _load(im, file)  # inflates every IDAT byte
     return CheckedImage(data, width, height, fmt.lower(),
-                        exif_rotated=exif_rotated)
-  return _convert_to_rgb_png(im, file, exif_rotated)
+                        exif_orientation=orientation)
+  return _convert_to_rgb_png(im, file, orientation)
 
 
 def check_header(data: bytes, *, file: str) -> CheckedImage:
@@ -119,14 +126,16 @@ def check_header(data: bytes, *, file: str) -> CheckedImage:
   im = open_image(data, file=file)
   fmt = (im.format or '').lower()
   return CheckedImage(data, im.width, im.height, fmt,
-                      exif_rotated=fmt == 'jpeg' and _exif_rotated(im))
+                      exif_orientation=_exif_orientation(im) if fmt == 'jpeg'
+                      else 0)
 
 
-def _exif_rotated(im: Image.Image) -> bool:
+def _exif_orientation(im: Image.Image) -> int:
   try:
-    return im.getexif().get(_EXIF_ORIENTATION) in _ROTATED_ORIENTATIONS
+    orientation = im.getexif().get(_EXIF_ORIENTATION, 0)
   except Exception:  # a broken EXIF block is not the pixels' problem
-    return False
+    return 0
+  return orientation if orientation in range(1, 9) else 0
 
 
 def _check_jpeg_scans(data: bytes, mode: str, file: str) -> None:
@@ -158,7 +167,7 @@ def _load(im: Image.Image, file: str) -> None:
                          fix=_REEXPORT) from None
 
 
-def _convert_to_rgb_png(im: Image.Image, file: str, exif_rotated: bool,
+def _convert_to_rgb_png(im: Image.Image, file: str, orientation: int,
                         why: str | None = None) -> CheckedImage:
   source = f'{im.format} {im.mode}'
   _load(im, file)
@@ -177,4 +186,4 @@ def _convert_to_rgb_png(im: Image.Image, file: str, exif_rotated: bool,
   repair = f're-encoded as PNG: {why}' if why else (
       f'converted {source} to 8-bit RGB PNG')
   return CheckedImage(buffer.getvalue(), rgb.width, rgb.height, 'png',
-                      repair=repair, exif_rotated=exif_rotated)
+                      repair=repair, exif_orientation=orientation)

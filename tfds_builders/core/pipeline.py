@@ -11,12 +11,10 @@ without writing anything, so both report the same problems the same way.
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import dataclasses
-import os
 from typing import Callable, Iterator, Sequence
 
-from tfds_builders.core import encode, report, splits
+from tfds_builders.core import encode, parallel, report, splits
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import ClassList, first_seen, resolve_classes
@@ -65,12 +63,14 @@ def prepare(files: ExportFiles, parse: Callable[[ExportFiles], ParsedExport],
   return Prepared(files, parsed, classes, by_split, sources)
 
 
-def encode_all(prepared: Prepared, options: encode.EncodeOptions
-               ) -> Iterator[tuple[str, tuple]]:
-  """`(split, encode_record result)` for every record, in order."""
+def encode_all(prepared: Prepared, options: encode.EncodeOptions,
+               workers: int | None = None) -> Iterator[tuple[str, tuple]]:
+  """`(split, encode_record result)` for every record, in order, encoded in
+  worker processes (`core.parallel`)."""
   for split, records in prepared.by_split.items():
-    for result in in_order_threaded(encode.encode_record, records, split,
-                                    prepared.classes, options):
+    for result in parallel.in_order(encode.encode_record, records, split,
+                                    prepared.classes, options,
+                                    workers=workers):
       yield split, result
 
 
@@ -114,28 +114,6 @@ def check_media_found(parsed: ParsedExport) -> None:
         file=first.annotation_file,
         fix='Put the images in the export folder (beside the annotations,'
         ' or in images/), or download them first.')
-
-
-def in_order_threaded(function, items, *args):
-  """`function(item, *args)` for each item, on a few threads, in order.
-
-  Reading files, hashing, Pillow and zlib release the GIL, so encoding the
-  next images overlaps with TFDS serializing and writing the current one.
-  Results come back in input order, so the shards stay byte-identical; at
-  most a small window of results is held at once.
-  """
-  workers = min(4, os.cpu_count() or 1)
-  if workers == 1:
-    yield from (function(item, *args) for item in items)
-    return
-  with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-    window = collections.deque()
-    for item in items:
-      window.append(pool.submit(function, item, *args))
-      if len(window) > 2 * workers:
-        yield window.popleft().result()
-    while window:
-      yield window.popleft().result()
 
 
 def _group_by_split(parsed: ParsedExport, test_fraction: float):

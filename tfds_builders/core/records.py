@@ -86,6 +86,9 @@ class ImageRecord:
   split_source: str = ''  # what stated the split ('folder valid/', ...)
   # Why the image's file could not be found, when it could not.
   missing_image: str = ''
+  # The annotations use the frame viewers show (EXIF orientation applied),
+  # as YOLO tools do: the pixels are stored turned that way.
+  exif_frame: bool = False
   extra: dict = dataclasses.field(default_factory=dict)
 
 

@@ -111,7 +111,8 @@ class _Reader:
         image_id=posixpath.splitext(image)[0], filename=image,
         annotation_file=label or placement.named_by or image,
         image_path=self.files.real_path(image), split=placement.split,
-        split_source=placement.source if placement.split else '')
+        split_source=placement.source if placement.split else '',
+        exif_frame=True)  # Ultralytics, CVAT and Label Studio label it so
     if label is None or self._read_objects(record, label):
       self.records.append(record)
 

@@ -1,0 +1,103 @@
+"""Encoding examples on every core, in input order, into the same bytes.
+
+A plain TFDS build encodes, checks and serializes each example in the one
+process that also shuffles and writes. Here worker processes do everything
+per example that does not need the writer: `encode_record` (reading and
+checking the image, masks, boxes), TFDS's feature encoding and the
+deterministic serialization. The main process gets the serialized bytes
+back in input order (a bounded window of pending examples) and hands them to
+TFDS, whose feature encoding and serializer pass them through unchanged.
+So the shards are byte-identical whatever the number of workers.
+
+Workers are forked: they start in milliseconds, share the parent's memory
+copy-on-write and need no imports. They never run TensorFlow ops (only
+numpy, Pillow, zlib and protobuf), which is what makes forking a process
+that has TensorFlow loaded safe here.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import multiprocessing
+import os
+
+from tfds_builders.core import encode
+from tfds_builders.core.determinism import (DeterministicExampleSerializer,
+                                            Serialized)
+
+MAX_WORKERS = 8
+
+# What a worker needs to serialize: (FeaturesDict, serializer). Set in the
+# parent right before forking, so the workers inherit it.
+_FEATURES_AND_SERIALIZER = None
+
+
+def default_workers() -> int:
+  return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def serialized_record(record, split, classes, options):
+  """`encode_record`, then the example encoded and serialized as TFDS would
+  do it in the main process: `(key, Serialized or None, summary)`."""
+  key, example, summary = encode.encode_record(record, split, classes,
+                                               options)
+  if example is None:
+    return key, None, summary
+  features, serializer = _FEATURES_AND_SERIALIZER
+  data = serializer.serialize_example(features.encode_example(example))
+  return key, Serialized(data), summary
+
+
+@contextlib.contextmanager
+def serializing_in_workers(features):
+  """Lets `serialized_record` run in forked workers for `features`, and lets
+  TFDS pass its `Serialized` results through while the context is open."""
+  global _FEATURES_AND_SERIALIZER
+  _FEATURES_AND_SERIALIZER = (features, DeterministicExampleSerializer(
+      features.get_serialized_info()))
+  encode_example = features.encode_example
+  features.encode_example = lambda example: (
+      example if isinstance(example, Serialized) else encode_example(example))
+  try:
+    yield
+  finally:
+    del features.encode_example  # the class's method again
+    _FEATURES_AND_SERIALIZER = None
+
+
+def in_order(function, items, *args, workers: int | None = None):
+  """`function(item, *args)` for each item, in forked worker processes,
+  yielded in input order with at most a few results pending per worker.
+
+  With one worker (or one core) it runs in this process, on a few threads:
+  Pillow, zlib and hashing release the GIL.
+  """
+  workers = default_workers() if workers is None else workers
+  if workers <= 1:
+    yield from _in_order_threaded(function, items, *args)
+    return
+  context = multiprocessing.get_context('fork')
+  with concurrent.futures.ProcessPoolExecutor(workers,
+                                              mp_context=context) as pool:
+    yield from _windowed(pool, 4 * workers, function, items, *args)
+
+
+def _in_order_threaded(function, items, *args):
+  workers = min(4, os.cpu_count() or 1)
+  if workers == 1:
+    yield from (function(item, *args) for item in items)
+    return
+  with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+    yield from _windowed(pool, 2 * workers, function, items, *args)
+
+
+def _windowed(pool, window_size: int, function, items, *args):
+  window = collections.deque()
+  for item in items:
+    window.append(pool.submit(function, item, *args))
+    if len(window) > window_size:
+      yield window.popleft().result()
+  while window:
+    yield window.popleft().result()
