@@ -31,16 +31,17 @@ def test_box_labelled_cars_are_painted_into_the_segmentation_mask(tmp_path):
       seg = ex['segmentation_mask'][:, :, 0]
       height, width = seg.shape
       assert set(np.unique(seg)) <= {0, 1}  # no 255: boxes count as car
-      for kind, bbox, mask in zip(kinds[ex['image/id'].decode()],
-                                  ex['objects']['bbox'],
-                                  ex['objects']['mask']):
+      for kind, bbox, mask, has_mask in zip(
+          kinds[ex['image/id'].decode()], ex['objects']['bbox'],
+          ex['objects']['mask'], ex['objects']['has_mask']):
+        assert has_mask == (kind != 'ImageBoundingBox')
         ymin, xmin, ymax, xmax = np.round(bbox * [height, width, height,
                                                   width]).astype(int)
         inside = seg[ymin:ymax, xmin:xmax]
-        if kind == 'ImageBoundingBox':
+        if kind == 'ImageBoundingBox':  # painted, but no mask is made up
           boxes += 1
           assert (inside == 1).all()
-          assert mask[:, :, 0].sum() == inside.size
+          assert mask[:, :, 0].sum() == 0
         else:  # a car silhouette fills only part of its box
           assert 0.5 < (inside == 1).mean() < 0.95
           np.testing.assert_array_equal(mask[ymin:ymax, xmin:xmax, 0],

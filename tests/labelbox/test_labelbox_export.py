@@ -133,18 +133,19 @@ def test_ndjson_report_lists_everything_left_out(ndjson):
       ('skipped object', 'line 1: object #6 (car)', 1),  # point
       ('skipped object', 'line 1: object #7 (person)', 1),  # line
       ('not included', 'line 4', 0),  # no label
-      ('skipped image', 'line 5', 1),  # image nowhere
+      ('skipped image', 'listed in export.ndjson', 1),  # image nowhere
       ('not included', 'line 6', 2),  # the second label
       ('skipped object', 'line 7: object #1 (car)', 1),  # mask nowhere
       ('not included', 'line 8', 0),  # video
       ('warning', 'image size', 0),  # 400x300 declared, 40x30 real
   }
   assert len(report['issues']) == 8
-  assert issues['line 5']['problem'] == (
-      'image not found: looked for e.jpg, crowe0000000000000000000e.(jpg|jpeg'
-      '|png|webp|bmp|tif|tiff) in images/, ./; gs://bucket/e.jpg is not an'
-      ' http(s) URL, so it is not downloaded')
-  assert 'crowe0000000000000000000e' in issues['line 5']['item']
+  missing = issues['listed in export.ndjson']
+  assert missing['file'] == 'e.jpg'  # the image, named by its global key
+  assert missing['problem'] == (
+      'image file not found: looked for e.jpg, crowe0000000000000000000e.(jpg'
+      '|jpeg|png|webp|bmp|tif|tiff) in images/, ./; gs://bucket/e.jpg is not'
+      ' an http(s) URL, so it is not downloaded.')
   size = issues['image size']
   assert 'crowa0000000000000000000a' in size['item']
   assert 'says 400x300 but the image is 40x30' in size['problem']
@@ -168,9 +169,7 @@ def test_v1_json_export(tmp_path):
                 for i in report['issues']) == [
                     ('not included', 'Label is empty'),
                     ('not included', 'data row was skipped in Labelbox'),
-                    ('skipped object', 'point geometry has no box or mask.'
-                     ' Fix: Only boxes, polygons and masks go into this'
-                     ' dataset.'),
+                    ('skipped object', 'point geometry has no box or mask.'),
                     ('warning', "unknown data split 'holdout'")]
 
 
@@ -211,14 +210,27 @@ def test_tfrecord_export(tmp_path):
   assert issue['action'] == 'skipped image' and 'mode RGB' in issue['problem']
 
 
-def test_tfrecord_paths_may_be_absolute(tmp_path):
+def test_tfrecord_paths_outside_the_export_are_refused(tmp_path):
+  """Every file a build reads lies in the export: an absolute path (even to
+  a genuine record file) or another URI scheme is refused, naming it."""
   export = tmp_path / 'export'
   export.mkdir()
   record = EXPORTS / 'tfrecord' / 'tfrecords' / 'labels-00000-of-00001.tfrecord'
-  (export / 'export.json').write_text(json.dumps({
-      'tfrecord_paths': [str(record)], 'legend': {'car': 100, 'person': 200}}))
-  builder = build('labelbox_export/boxes', export, tmp_path / 'data')
-  assert sorted(by_id(builder)) == ['ctfrow0', 'ctfrow1', 'ctfrow2']
+  for path, problem in (
+      (str(record), f'path {str(record)!r} is absolute; annotation paths must'
+                    ' be relative to the export folder.'),
+      ('../tfrecords/x.tfrecord', "path '../tfrecords/x.tfrecord' climbs out"
+                                  ' of the export folder with "..".'),
+      ('gs://bucket/x.tfrecord', "TFRecord path 'gs://bucket/x.tfrecord' is a"
+                                 ' gs:// URI; only files in the export and'
+                                 ' http(s) URLs are read.')):
+    (export / 'export.json').write_text(json.dumps({
+        'tfrecord_paths': [path], 'legend': {'car': 100, 'person': 200}}))
+    with pytest.raises(ExportError) as raised:
+      build('labelbox_export/boxes', export, tmp_path / 'data')
+    assert (raised.value.file, raised.value.item) == ('export.json',
+                                                       'tfrecord_paths')
+    assert raised.value.problem == problem
 
 
 def test_tfrecord_legend_must_fit_labelbox_cars(tmp_path):

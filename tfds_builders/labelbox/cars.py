@@ -17,11 +17,18 @@ from tfds_builders.labelbox.builder import LabelboxExport
 class LabelboxCars(LabelboxExport):
   """Tesla Model 3 cars from a Labelbox project export."""
 
-  VERSION = tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'Initial release: class "Model 3"; boxes,'
-                            ' polygons and masks; 80/20 train/test by hashed'
-                            ' data row id unless the export has data splits;'
-                            ' box-only cars painted into segmentation_mask.'}
+  VERSION = tfds.core.Version('1.1.0')
+  RELEASE_NOTES = {
+      '1.0.0': 'Initial release: class "Model 3"; boxes, polygons and masks;'
+               ' 80/20 train/test by hashed data row id unless the export'
+               ' has data splits; box-only cars painted into'
+               ' segmentation_mask.',
+      '1.1.0': 'As labelbox_export 1.1.0: bounded downloads (deadline, size'
+               ' cap), "no media found" for an export without its images,'
+               ' validated numbers, unsafe external ids not looked up, images'
+               ' no row names reported. Box-only cars keep an all-zero'
+               ' instance mask (has_mask False), never the box.',
+  }
   FIXED_CLASSES = ('Model 3',)
   BOX_MASKS = True
   DESCRIPTION = ('Photos of Tesla Model 3 cars labelled in Labelbox (boxes,'

@@ -15,8 +15,7 @@ from typing import Any
 from tfds_builders.core import report
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
-from tfds_builders.labelbox.media import (MASK_FOLDERS, Media, check_keys,
-                                          local_names)
+from tfds_builders.labelbox.media import MASK_FOLDERS, Media, media_for
 
 
 def read_rows(content: Any, file: str, read: rows.ReadRows) -> None:
@@ -27,61 +26,64 @@ def read_rows(content: Any, file: str, read: rows.ReadRows) -> None:
 
 def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   read.export_images += 1
-  row_id = str(row.get('DataRow ID') or '')
+  row_id = row.get('DataRow ID')
+  row_id = row_id if isinstance(row_id, str) else ''
   item = f'{where} (data row {row_id or "without id"})'
   label = row.get('Label')
   objects = label.get('objects') if isinstance(label, dict) else None
   objects = objects if isinstance(objects, list) else []
   read.export_objects += len(objects)
+  attributes = row.get('Media Attributes')
+  attributes = attributes if isinstance(attributes, dict) else {}
+  mime = attributes.get('mimeType') or 'image/'
   problem = None
   if not row_id:
     problem = 'row has no "DataRow ID"'
-  elif row.get('Skipped'):
+  elif row.get('Skipped') is True:
     problem = 'data row was skipped in Labelbox'
   elif not isinstance(label, dict) or not label:
     problem = 'Label is empty (the data row was skipped or not labelled)'
+  elif not isinstance(mime, str) or not mime.startswith('image/'):
+    problem = f'data row is {mime}, not an image'
+  image = media_for(row.get('Global Key'), row.get('External ID'), row_id,
+                    url=row.get('Labeled Data'))
   if problem:
     read.issues.append(report.Issue(
         file, item, problem,
         report.SKIPPED_IMAGE if objects else report.NOT_INCLUDED,
         len(objects)))
+    read.left_out.append((image, file))
     return
-  url = row.get('Labeled Data')
-  url = url if isinstance(url, str) else None
   keys = (row.get('Global Key'), row.get('External ID'), row_id)
-  check_keys(*keys[:2], file=file, item=item)
-  attributes = row.get('Media Attributes')
-  attributes = attributes if isinstance(attributes, dict) else {}
-  width, height = attributes.get('width'), attributes.get('height')
   read.rows.append(rows.Row(
-      image_id=row_id, file=file, item=item,
-      image=Media(local_names(*keys, url=url), url),
+      image_id=row_id, file=file, item=item, image=image,
       filename=str(next(k for k in keys if k)),
-      objects=[_object(o, i, item) for i, o in enumerate(objects)],
-      declared_size=(width, height) if isinstance(width, int) and isinstance(
-          height, int) and width > 0 and height > 0 else None,
+      objects=rows.read_objects(objects, _object, file, item, read.issues),
+      declared_size=rows.declared_size(attributes, 'Media Attributes', file,
+                                       item, read.issues),
       split=rows.split_of(row.get('Data Split'), file, item, read.issues),
       extra={'classifications': label.get('classifications', [])}))
 
 
-def _object(obj: Any, index: int, item: str
+def _object(obj: Any, index: int, file: str, item: str
             ) -> tuple[ObjectAnnotation, Media | None]:
   obj = obj if isinstance(obj, dict) else {}
-  name = str(obj.get('title') or obj.get('value') or '')
-  annotation = ObjectAnnotation(
-      label=name, where=f'{item}: object #{index + 1} ({name or "no name"})')
+  name = obj.get('title') or obj.get('value') or ''
+  name = name if isinstance(name, str) else str(name)
+  where = f'{item}: object #{index + 1} ({name or "no name"})'
+  annotation = ObjectAnnotation(label=name, where=where)
   if not name:
     annotation.unsupported_geometry = 'an object without a title'
   if 'bbox' in obj:
-    annotation.box = rows.box(obj['bbox'])
+    annotation.box = rows.box(obj['bbox'], 'bbox', file=file, item=where)
   elif 'polygon' in obj:
-    annotation.polygons = [rows.polygon(obj['polygon'])]
+    annotation.polygons = [rows.polygon(obj['polygon'], 'polygon', file=file,
+                                        item=where)]
   elif 'point' in obj or 'line' in obj:
     annotation.unsupported_geometry = 'point' if 'point' in obj else 'line'
   elif isinstance(obj.get('instanceURI'), str):
-    url = obj['instanceURI']
-    return rows.mask_object(annotation, Media(
-        local_names(obj.get('featureId'), url=url), url, MASK_FOLDERS))
+    return rows.mask_object(annotation, media_for(
+        obj.get('featureId'), url=obj['instanceURI'], folders=MASK_FOLDERS))
   else:
     annotation.unsupported_geometry = 'an unknown'
   return annotation, None

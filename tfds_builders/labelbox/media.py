@@ -1,45 +1,31 @@
 """Finding the images and masks a Labelbox export points to.
 
-Exports name media by URL. Each file is looked for in the export folder first
-(by global key, external id or data row id, in `images/`, `masks/` or next to
-the export file); only what is not there is downloaded, over http(s) only.
+Exports name media by URL and by keys (global key, external id, data row
+id; masks by feature id). Each file is looked for in the export folder first
+(`images/`, `masks/` or next to the export file, by each key), through
+`ExportFiles`, so nothing outside the export is read; only what is not there
+is downloaded (`download.py`: http(s) only, bounded in time and size).
 
-Downloads do not go through `dl_manager.download`: TFDS's downloader (4.9,
-`downloader._open_with_requests`) can neither send a header nor set a
-timeout, and private Labelbox media (mask URLs on api.labelbox.com) need the
-API key as a bearer token, while a stalled server must not hang a build. So
-files are fetched with `requests` (a TFDS dependency) into the download
-manager's `download_dir`, under `labelbox_media/`, named by the sha256 of
-their URL, with their sha256 and size kept in `labelbox_media.tsv` there and
-checked on reuse. TFDS's per-dataset URL checksum files would not help here:
-signed media URLs change with every export.
+Keys are user data, not paths: an external id may be an absolute path on the
+labeller's machine (`C:\\photos\\a.jpg`), hold `..`, or a NUL byte. Such a
+key is never looked up as a file (the other keys and the URL still are), and
+a report that the image was not found says so.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
-import hashlib
 import os
 import pathlib
 import posixpath
-import threading
 import urllib.parse
 
-import requests
-
+from tfds_builders.core import report
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles, check_name
+from tfds_builders.labelbox import download
 
-API_KEY_ENV = 'LABELBOX_API_KEY'
-# The key is only ever sent to Labelbox itself, never to the image hosts
-# (S3, GCS...) that exports also point to.
-API_KEY_HOSTS = ('labelbox.com',)
-TIMEOUT_S = (10, 60)  # connect, read
-MAX_PARALLEL_DOWNLOADS = 8
-CACHE_DIR = 'labelbox_media'
-_CHECKSUMS = 'labelbox_media.tsv'
-_SUFFIXES = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff')
+SUFFIXES = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff')
 IMAGE_FOLDERS = ('images', '')  # relative to the export root; '' = root
 MASK_FOLDERS = ('masks', '')
 
@@ -50,6 +36,7 @@ class Media:
   names: tuple[str, ...]  # candidate file names, relative to a folder
   url: str | None = None
   folders: tuple[str, ...] = IMAGE_FOLDERS  # searched in order
+  refused: tuple[str, ...] = ()  # keys that are no file name (see above)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,37 +47,36 @@ class Found:
 
 
 class MediaFinder:
-  """Locates media locally and downloads the rest, in parallel."""
+  """Locates media in the export and downloads the rest."""
 
-  def __init__(self, files: ExportFiles, download_dir: os.PathLike | None):
+  def __init__(self, files: ExportFiles,
+               download_dir: os.PathLike | str | None, *,
+               deadline_s: float = download.DEADLINE_S,
+               max_bytes: int = download.MAX_BYTES):
     self._files = files
-    self._cache = pathlib.Path(download_dir) / CACHE_DIR if (
-        download_dir) else None
-    self._checksums = _read_checksums(self._cache)
-    self._lock = threading.Lock()
-    self._downloaded: dict[str, Found] = {}
+    self._downloader = download.Downloader(
+        download_dir, deadline_s=deadline_s, max_bytes=max_bytes)
+    self._claimed: set[str] = set()
 
   def find_local(self, media: Media, *, file: str) -> str | None:
     """The file of `media` in the export folder (its relative name), if it
-    is there."""
+    is there; it is claimed (see `unclaimed_issues`)."""
     for folder in media.folders:
       for name in media.names:
-        try:  # an external id may hold '..' or an absolute path
+        try:  # a URL's last component may still be odd
           found = self._files.confine(posixpath.join(folder, name), file=file)
         except ExportError:
           continue
         if found:
+          self._claimed.add(found)
           return found
     return None
 
-  def download_all(self, urls: set[str]) -> None:
-    """Fetches `urls` (those not cached already) with a few threads."""
-    todo = sorted(u for u in urls if u not in self._downloaded)
-    if not todo:
-      return
-    with concurrent.futures.ThreadPoolExecutor(MAX_PARALLEL_DOWNLOADS) as pool:
-      for url, found in zip(todo, pool.map(self._fetch, todo)):
-        self._downloaded[url] = found
+  def download_all(self, media: list[tuple[Media, str]]) -> None:
+    """Fetches the URLs of the `(media, export file)` not in the export."""
+    self._downloader.fetch_all(
+        m.url for m, file in media
+        if m.url and self.find_local(m, file=file) is None)
 
   def find(self, media: Media, *, file: str) -> Found:
     """Local file or downloaded copy (after `download_all`), or why not."""
@@ -100,53 +86,24 @@ class MediaFinder:
     looked = _looked(media)
     if not media.url:
       return Found(None, f'{looked}; the export gives no URL')
-    found = self._downloaded.get(media.url)
-    if found is None:
-      found = self._fetch(media.url)
-    if found.path is None:
-      return Found(None, f'{looked}; {found.problem}')
-    return found
+    path, problem = self._downloader.fetch(media.url)
+    real = self._files.trusted_file(path) if path else None
+    if real is None:
+      return Found(None, f'{looked}; {problem or "not in the download dir"}')
+    return Found(pathlib.Path(real))
 
-  def _fetch(self, url: str) -> Found:
-    shown = _without_query(url)
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme not in ('http', 'https'):
-      return Found(None, f'{shown} is not an http(s) URL, so it is not'
-                   ' downloaded')
-    if self._cache is None:
-      return Found(None, f'no download folder to fetch {shown} into')
-    self._cache.mkdir(parents=True, exist_ok=True)
-    path = self._cache / _cache_name(url)
-    if path.is_file() and self._checksum_ok(path):
-      return Found(path)
-    try:
-      with requests.get(url, headers=_headers(url), timeout=TIMEOUT_S,
-                        stream=True) as response:
-        if response.status_code != 200:
-          return Found(None, f'download of {shown} failed (HTTP'
-                       f' {response.status_code}){_hint(response)}')
-        data = b''.join(response.iter_content(1 << 16))
-    except requests.RequestException as e:
-      return Found(None, f'download of {shown} failed ({type(e).__name__})')
-    tmp = path.with_name(path.name + f'.tmp{os.getpid()}')
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    self._record_checksum(path, data)
-    return Found(path)
-
-  def _record_checksum(self, path: pathlib.Path, data: bytes) -> None:
-    entry = f'{len(data)}\t{hashlib.sha256(data).hexdigest()}'
-    with self._lock:
-      self._checksums[path.name] = entry
-      with (self._cache / _CHECKSUMS).open('a', encoding='utf-8') as f:
-        f.write(f'{path.name}\t{entry}\n')
-
-  def _checksum_ok(self, path: pathlib.Path) -> bool:
-    """Whether a cached file still has the size and sha256 it was saved with."""
-    data = path.read_bytes()
-    with self._lock:
-      expected = self._checksums.get(path.name)
-    return expected == f'{len(data)}\t{hashlib.sha256(data).hexdigest()}'
+  def unclaimed_issues(self) -> list[report.Issue]:
+    """Images and masks in `images/`, `masks/` or at the root that no data
+    row and no object named: not in the dataset, so reported."""
+    folders = {f for f in IMAGE_FOLDERS + MASK_FOLDERS if f}
+    return [report.Issue(
+        name, '', 'no data row names this file (by global key, external id or'
+        ' data row id) and no object names it as its mask', report.NOT_INCLUDED,
+        fix='Name it by a data row\'s global key, external id or id, or'
+        ' delete it.')
+            for name in self._files.files(suffixes=SUFFIXES)
+            if name not in self._claimed and (
+                '/' not in name or name.split('/', 1)[0] in folders)]
 
 
 def _looked(media: Media) -> str:
@@ -154,85 +111,43 @@ def _looked(media: Media) -> str:
   stems = []
   for name in media.names:
     stem, suffix = posixpath.splitext(name)
-    if suffix.lower() in _SUFFIXES and stem + '.tiff' in media.names:
-      name = stem + '.(' + '|'.join(s[1:] for s in _SUFFIXES) + ')'
+    if suffix.lower() in SUFFIXES and stem + '.tiff' in media.names:
+      name = stem + '.(' + '|'.join(s[1:] for s in SUFFIXES) + ')'
     if name not in stems:
       stems.append(name)
   folders = ', '.join(f + '/' if f else './' for f in media.folders)
-  return f'looked for {", ".join(stems) or "no name"} in {folders}'
+  looked = f'looked for {", ".join(stems) or "no name"} in {folders}'
+  if media.refused:
+    looked += ' (not for ' + ', '.join(
+        repr(k) for k in media.refused) + ', which is not a relative file' \
+        ' name)'
+  return looked
 
 
-def _hint(response: requests.Response) -> str:
-  if response.status_code not in (401, 403):
-    return ''
-  if 'Authorization' in response.request.headers:
-    return '; check LABELBOX_API_KEY'
-  return (f'; signed URLs expire: export again, or set {API_KEY_ENV} for'
-          ' Labelbox-hosted media')
-
-
-def _headers(url: str) -> dict[str, str]:
-  """The bearer token, for Labelbox hosts only.
-
-  `requests` drops the Authorization header itself when a redirect leaves the
-  host (signed storage URLs reject a second credential anyway).
-  """
-  key = os.environ.get(API_KEY_ENV)
-  host = (urllib.parse.urlsplit(url).hostname or '').lower()
-  if key and any(host == h or host.endswith('.' + h) for h in API_KEY_HOSTS):
-    return {'Authorization': f'Bearer {key}'}
-  return {}
-
-
-def _without_query(url: str) -> str:
-  """The URL without its query: signed URLs carry credentials there."""
-  parts = urllib.parse.urlsplit(url)
-  return urllib.parse.urlunsplit(parts._replace(query='', fragment=''))
-
-
-def _cache_name(url: str) -> str:
-  suffix = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).suffix
-  suffix = suffix.lower() if suffix.lower() in _SUFFIXES else ''
-  return hashlib.sha256(url.encode('utf-8')).hexdigest()[:32] + suffix
-
-
-def _read_checksums(cache: pathlib.Path | None) -> dict[str, str]:
-  """file name -> 'size<TAB>sha256' of the cached files (last entry wins)."""
-  table = cache / _CHECKSUMS if cache else None
-  if table is None or not table.is_file():
-    return {}
-  entries = {}
-  for line in table.read_text(encoding='utf-8').splitlines():
-    name, _, entry = line.partition('\t')
-    entries[name] = entry
-  return entries
-
-
-def check_keys(*keys: str | None, file: str, item: str) -> None:
-  """Global keys and external ids are looked up as file names in the export:
-  one that is absolute or climbs out with `..` is refused with an error."""
-  for key in keys:
-    if isinstance(key, str) and key:
-      check_name(key, file=file, item=f'{item}: {key!r}')
-
-
-def local_names(*keys: str | None, url: str | None = None) -> tuple[str, ...]:
-  """File names to try for the given keys (global key, external id, ids).
-
-  A key with an image suffix is tried as is, others with each suffix; the
-  last component of the URL path comes last.
-  """
+def media_for(*keys, url: str | None = None,
+              folders: tuple[str, ...] = IMAGE_FOLDERS) -> Media:
+  """The `Media` of a data row (global key, external id, data row id) or a
+  mask (feature id): the file names to try for each key that is a safe
+  relative name, then the last component of the URL path."""
   names: list[str] = []
+  refused: list[str] = []
   for key in keys:
-    if not key:
+    if key is None or key == '':
       continue
     key = str(key)
-    if pathlib.PurePosixPath(key).suffix.lower() in _SUFFIXES:
+    try:
+      check_name(key)
+    except ExportError:
+      refused.append(key)
+      continue
+    if pathlib.PurePosixPath(key).suffix.lower() in SUFFIXES:
       names.append(key)
     else:
-      names += [key + s for s in _SUFFIXES]
-  if url:
+      names += [key + s for s in SUFFIXES]
+  if isinstance(url, str) and url:
     base = pathlib.PurePosixPath(urllib.parse.urlsplit(url).path).name
-    if pathlib.PurePosixPath(base).suffix.lower() in _SUFFIXES:
+    if pathlib.PurePosixPath(base).suffix.lower() in SUFFIXES:
       names.append(urllib.parse.unquote(base))
-  return tuple(dict.fromkeys(names))
+  else:
+    url = None
+  return Media(tuple(dict.fromkeys(names)), url, folders, tuple(refused))

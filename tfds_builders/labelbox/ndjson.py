@@ -21,8 +21,7 @@ from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import open_regular
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
-from tfds_builders.labelbox.media import (MASK_FOLDERS, Media, check_keys,
-                                          local_names)
+from tfds_builders.labelbox.media import MASK_FOLDERS, Media, media_for
 
 _FIX_LINE = ('Re-download the export: every line must be one JSON object, and'
              ' an export cut short ends in a broken line.')
@@ -73,7 +72,8 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   read.export_objects += sum(counts)
   usable = [i for i, (_, label) in enumerate(labels) if not _skipped(label)]
   problem = None
-  mime = str(_dict(row.get('media_attributes')).get('mime_type') or 'image/')
+  mime = _dict(row.get('media_attributes')).get('mime_type') or 'image/'
+  mime = mime if isinstance(mime, str) else repr(mime)
   if not row_id:
     problem = 'data row has no id'
   elif not mime.startswith('image/'):
@@ -86,6 +86,7 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
     read.issues.append(report.Issue(
         file, item, problem, report.SKIPPED_IMAGE if sum(counts) else
         report.NOT_INCLUDED, sum(counts)))
+    read.left_out.append((_image(data_row, row_id), file))
     return
   chosen = usable[0]
   for i, (source, label) in enumerate(labels):
@@ -99,49 +100,51 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
                         labels[chosen][1], read.issues))
 
 
+def _image(data_row: dict, row_id: str) -> Media:
+  return media_for(data_row.get('global_key'), data_row.get('external_id'),
+                   row_id, url=data_row.get('row_data'))
+
+
 def _row(row: dict, data_row: dict, row_id: str, file: str, item: str,
          label: dict, issues: list[report.Issue]) -> rows.Row:
-  url = data_row.get('row_data')
-  url = url if isinstance(url, str) else None
   keys = (data_row.get('global_key'), data_row.get('external_id'), row_id)
-  check_keys(*keys[:2], file=file, item=item)
-  objects = [_object(o, i, item) for i, o in enumerate(_objects(label))]
-  attributes = _dict(row.get('media_attributes'))
-  width, height = attributes.get('width'), attributes.get('height')
-  declared = (int(width), int(height)) if isinstance(width, int) and (
-      isinstance(height, int)) and width > 0 and height > 0 else None
   return rows.Row(
-      image_id=row_id, file=file, item=item,
-      image=Media(local_names(*keys, url=url), url),
-      filename=str(next(k for k in keys if k)), objects=objects,
-      declared_size=declared, split=rows.split_of(_split(row), file, item,
-                                                   issues),
+      image_id=row_id, file=file, item=item, image=_image(data_row, row_id),
+      filename=str(next(k for k in keys if k)),
+      objects=rows.read_objects(_objects(label), _object, file, item, issues),
+      declared_size=rows.declared_size(row.get('media_attributes'),
+                                       'media_attributes', file, item, issues),
+      split=rows.split_of(_split(row), file, item, issues),
       extra={'classifications': _dict(label.get('annotations')).get(
           'classifications', [])})
 
 
-def _object(obj: Any, index: int, item: str
+def _object(obj: Any, index: int, file: str, item: str
             ) -> tuple[ObjectAnnotation, Media | None]:
   obj = _dict(obj)
-  name = str(obj.get('name') or obj.get('value') or '')
-  annotation = ObjectAnnotation(
-      label=name, where=f'{item}: object #{index + 1} ({name or "no name"})')
+  name = obj.get('name') or obj.get('value') or ''
+  name = name if isinstance(name, str) else str(name)
+  where = f'{item}: object #{index + 1} ({name or "no name"})'
+  annotation = ObjectAnnotation(label=name, where=where)
   if not name:
     annotation.unsupported_geometry = 'an object without a name'
   if 'bounding_box' in obj:
-    annotation.box = rows.box(obj['bounding_box'])
+    annotation.box = rows.box(obj['bounding_box'], 'bounding_box', file=file,
+                              item=where)
   elif 'polygon' in obj:
-    annotation.polygons = [rows.polygon(obj['polygon'])]
+    annotation.polygons = [rows.polygon(obj['polygon'], 'polygon', file=file,
+                                        item=where)]
   elif isinstance(obj.get('mask'), dict):
     url = obj['mask'].get('url')
-    return rows.mask_object(annotation, Media(
-        local_names(obj.get('feature_id'), url=url), url, MASK_FOLDERS))
+    return rows.mask_object(annotation, media_for(
+        obj.get('feature_id'), url=url, folders=MASK_FOLDERS))
   elif isinstance(obj.get('composite_mask'), dict):
     composite = obj['composite_mask']
     url = composite.get('url')
-    return rows.mask_object(annotation, Media(
-        local_names(_composite_id(url), url=url), url, MASK_FOLDERS),
-                            composite.get('color_rgb'))
+    return rows.mask_object(annotation, media_for(
+        _composite_id(url), url=url, folders=MASK_FOLDERS), rows.colour(
+            composite.get('color_rgb'), 'composite_mask.color_rgb', file=file,
+            item=where))
   elif 'point' in obj or 'line' in obj:
     annotation.unsupported_geometry = 'point' if 'point' in obj else 'line'
   else:

@@ -20,7 +20,8 @@ import pathlib
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.records import ParsedExport
-from tfds_builders.labelbox import legacy_json, ndjson, rows, tfrecords
+from tfds_builders.labelbox import (download, legacy_json, ndjson, rows,
+                                    tfrecords)
 from tfds_builders.labelbox.media import MediaFinder
 
 NDJSON_SUFFIXES = ('.ndjson', '.jsonl')
@@ -29,11 +30,14 @@ FORMAT_NAMES = {'ndjson': 'Labelbox export v2 (NDJSON)',
 
 
 def parse_export(export: ExportFiles, dl_manager,
-                 fixed_classes: tuple[str, ...] | None = None
-                 ) -> ParsedExport:
-  """Reads whichever Labelbox export the folder holds."""
+                 fixed_classes: tuple[str, ...] | None = None, *,
+                 deadline_s: float = download.DEADLINE_S,
+                 max_bytes: int = download.MAX_BYTES) -> ParsedExport:
+  """Reads whichever Labelbox export the folder holds; `deadline_s` and
+  `max_bytes` bound each download (see `download.py`)."""
   root = export.root
-  finder = MediaFinder(export, getattr(dl_manager, 'download_dir', None))
+  finder = MediaFinder(export, getattr(dl_manager, 'download_dir', None),
+                       deadline_s=deadline_s, max_bytes=max_bytes)
   kind, files, contents = detect(export)
   if kind == 'tfrecord':
     return tfrecords.parse(export, files[0], contents[0], finder,
@@ -47,7 +51,8 @@ def parse_export(export: ExportFiles, dl_manager,
       ndjson.read_list(content, name, read)
     else:
       legacy_json.read_rows(content, name, read)
-  return rows.to_parsed_export(read, root, finder, FORMAT_NAMES[kind], files)
+  return rows.to_parsed_export(read, export, finder, FORMAT_NAMES[kind],
+                              files)
 
 
 def detect(export: ExportFiles) -> tuple[str, list[pathlib.Path], list]:

@@ -5,24 +5,28 @@ images and masks are still `Media` (names to look for, a URL). Once every row
 is read, the media that are not in the export folder are downloaded together
 and each row becomes an `ImageRecord`; a missing image or mask is reported
 with the places looked.
+
+Every number of a row (box top/left/height/width, polygon points, the
+declared image size, composite mask colours) goes through `core.values`: a
+bad one skips its object (or, for the declared size, is warned about and
+ignored), never the build.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import pathlib
-from typing import Any
+from typing import Any, Callable
 
-from tfds_builders.core import report
+from tfds_builders.core import report, splits, values
+from tfds_builders.core.errors import SkippableError
+from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.geometry import PixelBox
 from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
                                         ParsedExport)
 from tfds_builders.labelbox.media import Media, MediaFinder
 
-# Labelbox data split names (and common spellings) -> TFDS split names.
-SPLITS = {'train': 'train', 'training': 'train', 'val': 'validation',
-          'valid': 'validation', 'validation': 'validation', 'test': 'test',
-          'testing': 'test'}
+SPLIT_SOURCE = 'Labelbox data split'
 
 
 @dataclasses.dataclass
@@ -48,38 +52,43 @@ class ReadRows:
   issues: list[report.Issue] = dataclasses.field(default_factory=list)
   export_images: int = 0
   export_objects: int = 0
+  # The images of rows that were left out (and reported): their files in the
+  # export are accounted for, not reported again as named by nothing.
+  left_out: list[tuple[Media, str]] = dataclasses.field(default_factory=list)
 
 
-def to_parsed_export(read: ReadRows, root: pathlib.Path, finder: MediaFinder,
+def to_parsed_export(read: ReadRows, files: ExportFiles, finder: MediaFinder,
                      format_name: str, export_files: list[pathlib.Path]
                      ) -> ParsedExport:
   """Finds (or downloads) every row's media and makes the image records."""
-  urls = set()
-  for row in read.rows:
-    for media in [row.image] + [m for _, m in row.objects if m]:
-      if media.url and finder.find_local(media, file=row.file) is None:
-        urls.add(media.url)
-  finder.download_all(urls)
-  records = [r for r in (_to_record(row, root, finder, read.issues)
-                         for row in read.rows) if r is not None]
+  finder.download_all([(media, row.file) for row in read.rows
+                       for media in [row.image] + [m for _, m in row.objects
+                                                   if m]])
+  records = [_to_record(row, finder, read.issues) for row in read.rows]
+  for media, file in read.left_out:
+    finder.find_local(media, file=file)
   # Local mask files are annotations too: they go into the source manifest.
-  mask_files = sorted({root / o.mask.file for r in records
+  mask_files = sorted({files.path(o.mask.file) for r in records
                        for o in r.objects if o.mask and o.mask.file})
   return ParsedExport(format_name, records, None, read.export_images,
-                      read.export_objects, read.issues,
+                      read.export_objects,
+                      read.issues + finder.unclaimed_issues(),
                       list(export_files) + mask_files)
 
 
-def _to_record(row: Row, root: pathlib.Path, finder: MediaFinder,
-               issues: list[report.Issue]) -> ImageRecord | None:
+def _to_record(row: Row, finder: MediaFinder,
+               issues: list[report.Issue]) -> ImageRecord:
+  record = ImageRecord(
+      image_id=row.image_id, filename=row.filename, annotation_file=row.file,
+      declared_size=row.declared_size, split=row.split,
+      split_source=SPLIT_SOURCE if row.split else '', extra=row.extra)
   image = finder.find(row.image, file=row.file)
-  if image.path is None:
-    return ImageRecord(
-        image_id=row.image_id, filename=row.filename,
-        annotation_file=row.file, missing_image=image.problem,
-        objects=[a for a, _ in row.objects], declared_size=row.declared_size,
-        split=row.split, split_source='Labelbox data split', extra=row.extra)
-  objects = []
+  if image.path is None:  # the encoder reports it with its objects
+    record.missing_image = image.problem
+    record.objects = [a for a, _ in row.objects]
+    return record
+  record.image_path, record.filename = str(image.path), (image.name
+                                                         or row.filename)
   for annotation, mask in row.objects:
     if mask is not None:
       found = finder.find(mask, file=row.file)
@@ -90,20 +99,32 @@ def _to_record(row: Row, root: pathlib.Path, finder: MediaFinder,
         continue
       annotation.mask = dataclasses.replace(
           annotation.mask, path=str(found.path), file=found.name or '')
-    objects.append(annotation)
-  return ImageRecord(
-      image_id=row.image_id, filename=image.name or row.filename,
-      annotation_file=row.file, image_path=str(image.path), objects=objects,
-      declared_size=row.declared_size, split=row.split,
-      split_source='Labelbox data split', extra=row.extra)
+    record.objects.append(annotation)
+  return record
+
+
+def read_objects(objects: list, read_one: Callable, file: str, item: str,
+                 issues: list[report.Issue]) -> list:
+  """`read_one(obj, index, file, item)` for each object; one that raises a
+  SkippableError (a bad number) is skipped and reported."""
+  result = []
+  for index, obj in enumerate(objects):
+    try:
+      result.append(read_one(obj, index, file, item))
+    except SkippableError as e:
+      issues.append(report.Issue.from_error(
+          e, report.SKIPPED_OBJECT, 1, file=file,
+          item=f'{item}: object #{index + 1}'))
+  return result
 
 
 def split_of(value: Any, row_file: str, item: str,
              issues: list[report.Issue]) -> str | None:
-  """The TFDS split of a Labelbox data split name, or None (hash it)."""
+  """The TFDS split of a Labelbox data split name (the one table of split
+  words, `core.splits`), or None (hash it)."""
   if value in (None, ''):
     return None
-  split = SPLITS.get(str(value).strip().lower())
+  split = splits.split_word(value) if isinstance(value, str) else None
   if split is None:
     issues.append(report.Issue(
         row_file, item, f'unknown data split {value!r}; the image is put in'
@@ -111,40 +132,71 @@ def split_of(value: Any, row_file: str, item: str,
   return split
 
 
-def number(mapping: Any, key: str) -> float:
-  """A coordinate; missing or non-numeric values become NaN (then reported)."""
+def declared_size(attributes: Any, what: str, file: str, item: str,
+                  issues: list[report.Issue]) -> tuple[int, int] | None:
+  """media_attributes width x height, or None (absent, or bad: warned; the
+  image's own size is used either way)."""
+  if not isinstance(attributes, dict):
+    return None
   try:
-    value = float(mapping[key])
-  except (TypeError, ValueError, KeyError, IndexError):
-    return math.nan
-  return value
+    return values.image_size(attributes.get('width'),
+                             attributes.get('height'), what, file=file,
+                             item=item)
+  except SkippableError as e:
+    issues.append(report.Issue.from_error(e, report.WARNING, file=file,
+                                          item=item))
+    return None
 
 
-def box(geometry: Any) -> tuple[float, float, float, float]:
+def box(geometry: Any, what: str, *, file: str, item: str) -> PixelBox:
   """`{top, left, height, width}` -> pixel (xmin, ymin, xmax, ymax)."""
-  left, top = number(geometry, 'left'), number(geometry, 'top')
-  return (left, top, left + number(geometry, 'width'),
-          top + number(geometry, 'height'))
+  if not isinstance(geometry, dict):
+    raise _bad(f'{what} is not an object with top, left, height and width',
+               file, item)
+  top, left, height, width = (
+      values.number(geometry.get(key), f'{what}.{key}', file=file, item=item)
+      for key in ('top', 'left', 'height', 'width'))
+  return (left, top, left + width, top + height)
 
 
-def polygon(points: Any) -> list[float]:
+def polygon(points: Any, what: str, *, file: str, item: str) -> list[float]:
   """`[{x, y}, ...]` -> flat [x0, y0, ...], without the closing repeat."""
   if not isinstance(points, list):
-    return []
-  flat = [(number(p, 'x'), number(p, 'y')) for p in points]
+    raise _bad(f'{what} is not a list of points', file, item)
+  flat = []
+  for i, point in enumerate(points):
+    if not isinstance(point, dict):
+      raise _bad(f'{what} point #{i + 1} is not an object with x and y',
+                 file, item)
+    flat.append(tuple(values.number(point.get(axis), f'{what}[{i}].{axis}',
+                                    file=file, item=item)
+                      for axis in ('x', 'y')))
   if len(flat) > 3 and flat[0] == flat[-1]:
     flat = flat[:-1]
   return [v for xy in flat for v in xy]
 
 
+def colour(rgb: Any, what: str, *, file: str,
+           item: str) -> tuple[int, int, int] | None:
+  """A composite mask's `color_rgb` [r, g, b]; None when not given."""
+  if rgb is None:
+    return None
+  if not isinstance(rgb, list) or len(rgb) != 3:
+    raise _bad(f'{what} {str(rgb)[:40]} is not [red, green, blue]', file,
+               item)
+  return tuple(values.integer(c, f'{what}[{i}]', high=255, file=file,
+                              item=item) for i, c in enumerate(rgb))
+
+
 def mask_object(annotation: ObjectAnnotation, media: Media,
-                color: Any = None) -> tuple[ObjectAnnotation, Media]:
-  """Gives `annotation` a mask that is still to be found."""
-  value = None
-  if isinstance(color, (list, tuple)) and len(color) == 3:
-    try:
-      value = tuple(int(c) for c in color)
-    except (TypeError, ValueError):
-      annotation.unsupported_geometry = f'a mask with colour {color!r}'
+                value: tuple[int, int, int] | None = None
+                ) -> tuple[ObjectAnnotation, Media]:
+  """Gives `annotation` a mask that is still to be found: any non-zero pixel
+  (`value` None), or the pixels of one colour (composite masks)."""
   annotation.mask = MaskRef(value=value)
   return annotation, media
+
+
+def _bad(problem: str, file: str, item: str) -> values.BadValue:
+  return values.BadValue(f'{problem}.', file=file, item=item,
+                         fix='Fix the object in Labelbox and export again.')

@@ -24,6 +24,7 @@ from scipy import ndimage
 import tensorflow as tf
 
 from tfds_builders.core import mask_files, masks, report, tfrecords
+from tfds_builders.core import values as core_values
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import BACKGROUND, ClassList
@@ -52,7 +53,8 @@ def parse(export: ExportFiles, path: pathlib.Path, content: dict,
       export_images += 1
       where = f'record #{index + 1}'
       try:
-        record = _record(example, record_file, where, mapping, classes)
+        record = _record(example, record_file, where, mapping, classes,
+                         issues)
       except ExportError as e:
         issues.append(report.Issue.from_error(e, report.SKIPPED_IMAGE,
                                               file=record_file, item=where))
@@ -71,10 +73,11 @@ def _legend(legend: Any, file: str, fixed: tuple[str, ...] | None
     raise ExportError('"legend" is missing or empty.', file=file, fix=fix)
   values = {}
   for name, value in legend.items():
-    if not isinstance(value, int) or not 0 <= value <= 255:
-      raise ExportError(f'legend value {value!r} of {name!r} is not a pixel'
-                        ' value 0..255.', file=file, item='legend', fix=fix)
-    values[name] = value
+    try:
+      values[name] = core_values.integer(value, f'legend value of {name!r}',
+                                         high=255, file=file, item='legend')
+    except core_values.BadValue as e:  # the legend is the whole class list
+      raise ExportError(e.problem, file=file, item='legend', fix=fix) from None
   if len(set(values.values())) != len(values):
     raise ExportError('two classes share a pixel value.', file=file,
                       item='legend', fix=fix)
@@ -144,7 +147,7 @@ def _read(location: str, name: str):
 
 
 def _record(example, file: str, where: str, mapping: dict[int, int],
-            classes: ClassList) -> ImageRecord:
+            classes: ClassList, issues: list[report.Issue]) -> ImageRecord:
   feature = example.features.feature
   image = _bytes(feature, 'image/encoded')
   seg = _bytes(feature, 'image/segmentation/class/encoded')
@@ -157,7 +160,13 @@ def _record(example, file: str, where: str, mapping: dict[int, int],
   image_id = _bytes(feature, 'image/ID').decode('utf-8', 'replace') or (
       name or f'{file}#{where}')
   item = f'{where} ({image_id})'
-  width, height = _int(feature, 'image/width'), _int(feature, 'image/height')
+  try:
+    declared = core_values.image_size(
+        _int(feature, 'image/width'), _int(feature, 'image/height'),
+        'image/width x image/height', file=file, item=item)
+  except core_values.BadValue as e:  # the image's own size is used anyway
+    issues.append(report.Issue.from_error(e, report.WARNING))
+    declared = None
   return ImageRecord(
       image_id=image_id, filename=name or image_id, annotation_file=file,
       image_bytes=image,
@@ -165,7 +174,7 @@ def _record(example, file: str, where: str, mapping: dict[int, int],
       semantic_mask=SemanticMaskRef(f'{file}: {item}', _value_map(mapping,
                                                                   classes),
                                     data=seg),
-      declared_size=(width, height) if width > 0 and height > 0 else None)
+      declared_size=declared)
 
 
 def _value_map(mapping: dict[int, int], classes: ClassList) -> ValueMap:
@@ -198,6 +207,6 @@ def _bytes(feature, key: str) -> bytes:
   return values[0] if values else b''
 
 
-def _int(feature, key: str) -> int:
+def _int(feature, key: str) -> int | None:
   values = feature[key].int64_list.value if key in feature else []
-  return int(values[0]) if values else 0
+  return values[0] if values else None
