@@ -492,3 +492,16 @@ def test_image_filename_leaving_the_export_is_refused(tmp_path):
   assert raised.value.file == 'train.record'
   assert raised.value.item == 'train.record record 1: image/filename'
   assert 'climbs out of the export folder' in raised.value.problem
+
+
+def test_images_no_record_names_are_reported(tmp_path):
+  """`images/good.jpg` is the embedded image's file (named by the record);
+  `images/stray.jpg` is named by nothing, so it is reported."""
+  root = _export(tmp_path, [GOOD])
+  (root / 'images').mkdir()
+  (root / 'images' / 'good.jpg').write_bytes(JPEG)
+  (root / 'images' / 'stray.jpg').write_bytes(JPEG)
+  parsed = parse.parse_export(ExportFiles(root))
+  assert [(i.file, i.problem, i.action) for i in parsed.issues] == [
+      ('images/stray.jpg', 'no annotation names this image', 'not included')]
+  assert parsed.records[0].image_bytes == JPEG

@@ -12,7 +12,7 @@ from tests.builds import build, examples, read_report
 from tests.paths import shared_export
 from tfds_builders.core import tfrecords
 from tfds_builders.core.exportfs import ExportFiles
-from tfds_builders.tfod import layout, parse
+from tfds_builders.tfod import example, layout
 
 
 def test_pikachu_builds_as_the_manifest_says(tmp_path):
@@ -58,8 +58,8 @@ def test_pikachu_bytes_and_boxes_are_the_records_own(tmp_path):
   for record_file in layout.find_record_files(files):
     for index, raw in tfrecords.read_records(record_file.path,
                                              file=record_file.name):
-      feature = parse.parse_example(raw, record_file.name,
-                                    index).features.feature
+      feature = example.parse_example(raw, record_file.name,
+                                      index).features.feature
       box = [feature[f'image/object/bbox/{k}'].float_list.value[0]
              for k in ('ymin', 'xmin', 'ymax', 'xmax')]
       expected[feature['image/filename'].bytes_list.value[0].decode()] = (

@@ -27,8 +27,6 @@ from __future__ import annotations
 import posixpath
 
 import numpy as np
-from google.protobuf import message as protobuf_message
-import tensorflow as tf
 
 from tfds_builders.core import masks, report, tfrecords, values
 from tfds_builders.core.errors import ExportError, SkippableError
@@ -36,11 +34,10 @@ from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import ImageLookup
 from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
                                         ParsedExport)
-from tfds_builders.tfod import layout
+from tfds_builders.tfod import example, layout
 from tfds_builders.tfod.label_map import LabelMap
 
-_BOX_KEYS = tuple(f'image/object/bbox/{c}'
-                  for c in ('xmin', 'ymin', 'xmax', 'ymax'))
+_BOX_KEYS = example.BOX_KEYS
 _FLAG_KEYS = {'is_difficult': 'image/object/difficult',
               'is_truncated': 'image/object/truncated',
               'is_crowd': 'image/object/is_crowd'}
@@ -59,7 +56,6 @@ MAX_AREA = float(values.MAX_IMAGE_SIDE) ** 2
 MAX_DENSE_MASK_VALUES = tfrecords.MAX_RECORD_BYTES // 4
 _FORMATS = {'jpeg': 'JPEG', 'jpg': 'JPEG', 'png': 'PNG'}
 _MAGIC = ((b'\xff\xd8\xff', 'JPEG'), (b'\x89PNG\r\n\x1a\n', 'PNG'))
-_NOT_OD_API = 'Only TF Object Detection API TFRecords can be read here.'
 
 
 def parse_export(files: ExportFiles) -> ParsedExport:
@@ -80,23 +76,6 @@ def parse_export(files: ExportFiles) -> ParsedExport:
       [files.path(name) for name in sources])
 
 
-def parse_example(serialized: bytes, file: str, index: int) -> tf.train.Example:
-  """The record as an OD API example, or an ExportError: a file of other
-  records is not an export this builder reads."""
-  try:
-    example = tf.train.Example.FromString(serialized)
-  except protobuf_message.DecodeError as e:
-    raise ExportError(f'record is not a tf.train.Example ({e}).', file=file,
-                      item=f'record {index}', fix=_NOT_OD_API) from None
-  keys = example.features.feature
-  if 'image/encoded' not in keys and 'image/filename' not in keys:
-    raise ExportError(
-        'record has neither image/encoded nor image/filename: not a TF Object'
-        ' Detection API example.', file=file, item=f'record {index}',
-        fix=_NOT_OD_API)
-  return example
-
-
 class _Reader:
   """Turns records into image records, collecting the report entries."""
 
@@ -112,8 +91,8 @@ class _Reader:
            index: int) -> None:
     self.export_images += 1
     where = f'{record_file.name} record {index}'
-    features = _Features(parse_example(serialized, record_file.name, index),
-                         where)
+    features = example.Features(
+        example.parse_example(serialized, record_file.name, index), where)
     count = features.object_count()
     self.export_objects += count
     try:
@@ -134,8 +113,9 @@ class _Reader:
           fix='Put the label map the records were written with (e.g.'
           ' label_map.pbtxt) next to them.')
 
-  def _record(self, features: '_Features', record_file: layout.RecordFile,
-              where: str, count: int) -> ImageRecord:
+  def _record(self, features: example.Features,
+              record_file: layout.RecordFile, where: str,
+              count: int) -> ImageRecord:
     filename = features.text('image/filename')
     record = ImageRecord(
         image_id=features.text('image/source_id') or filename or where,
@@ -146,13 +126,13 @@ class _Reader:
     if encoded:
       record.image_bytes = encoded
       self._check_format(features.text('image/format'), encoded, where)
+      if filename:  # the same image on disk too: named, not "unclaimed"
+        try:
+          self._find_file(filename, record_file, where)
+        except ExportError:  # never read: the bytes are in the record
+          pass
     elif filename:  # CVAT/Datumaro without images: images/<filename>
-      folder = posixpath.dirname(record_file.name)
-      near = (posixpath.join(folder, 'images'), folder)
-      if posixpath.basename(folder) == 'annotations':  # Datumaro's layout
-        near = (posixpath.join(posixpath.dirname(folder), 'images'),) + near
-      found = self.lookup.find(filename, near=near, file=record_file.name,
-                               item=f'{where}: image/filename')
+      found = self._find_file(filename, record_file, where)
       if found.name:
         record.image_path = self.files.real_path(found.name)
         record.filename = found.name
@@ -164,7 +144,16 @@ class _Reader:
     record.objects = self._objects(features, record, count)
     return record
 
-  def _declared_size(self, features: '_Features', where: str):
+  def _find_file(self, filename: str, record_file: layout.RecordFile,
+                 where: str):
+    folder = posixpath.dirname(record_file.name)
+    near = (posixpath.join(folder, 'images'), folder)
+    if posixpath.basename(folder) == 'annotations':  # Datumaro's layout
+      near = (posixpath.join(posixpath.dirname(folder), 'images'),) + near
+    return self.lookup.find(filename, near=near, file=record_file.name,
+                            item=f'{where}: image/filename')
+
+  def _declared_size(self, features: example.Features, where: str):
     """image/width x image/height, or None (absent, 0, or garbage: warned)."""
     try:
       return values.image_size(
@@ -186,14 +175,15 @@ class _Reader:
           f' are {actual}; read as {actual}', report.WARNING,
           fix=f'Write image/format {actual.lower()!r} for this image.'))
 
-  def _objects(self, features: '_Features', record: ImageRecord,
+  def _objects(self, features: example.Features, record: ImageRecord,
                count: int) -> list[ObjectAnnotation]:
     where = record.annotation_file
     boxes = [features.values(k, 'float_list') for k in _BOX_KEYS]
     if any(len(b) != count for b in boxes):
-      raise SkippableError('the bbox lists have different lengths (' + ', '.join(
-          f'{k.rsplit("/", 1)[1]}={len(b)}' for k, b in zip(_BOX_KEYS, boxes))
-                           + '); which box is which cannot be told.',
+      lengths = ', '.join(f'{k.rsplit("/", 1)[1]}={len(b)}'
+                          for k, b in zip(_BOX_KEYS, boxes))
+      raise SkippableError(f'the bbox lists have different lengths'
+                           f' ({lengths}); which box is which cannot be told.',
                            file=where, fix='Re-export the records.')
     columns = {key: features.per_object(key, kind, count)
                for key, kind in _PER_OBJECT.items()}
@@ -201,7 +191,8 @@ class _Reader:
     objects = []
     for i in range(count):
       item = f'object #{i + 1}'
-      value = lambda key: columns[key][i] if columns[key] else None  # pylint: disable=cell-var-from-loop
+      def value(key, i=i):  # this object's value of a per-object list
+        return columns[key][i] if columns[key] else None
       try:
         name = self._class_name(value(_TEXT) or b'', value(_LABEL), where,
                                 item)
@@ -269,7 +260,7 @@ class _Reader:
         item=item, fix='Use the label map the records were written with, or'
         ' add the class to it.')
 
-  def _masks(self, features: '_Features', count: int,
+  def _masks(self, features: example.Features, count: int,
              record: ImageRecord) -> list[MaskRef | None] | None:
     kind = features.kind(_MASK_KEY)
     if kind is None or count == 0:
@@ -318,46 +309,3 @@ def _dense_masks(dense, count: int, size: tuple[int, int] | None,
       stream, np.float32, count=width * height).reshape(height, width) > 0),
                   file=f'{where} {_MASK_KEY} #{i + 1}')
           for i in range(count)]
-
-
-class _Features:
-  """The features of one example, read with their kinds checked."""
-
-  def __init__(self, example: tf.train.Example, where: str):
-    self._features = example.features.feature
-    self._where = where
-
-  def kind(self, key: str) -> str | None:
-    feature = self._features.get(key)
-    return feature.WhichOneof('kind') if feature is not None else None
-
-  def object_count(self) -> int:
-    """Objects in the record: the longest bbox list (for the report, so it
-    counts even when the lists are broken)."""
-    return max(len(self._features[k].float_list.value)
-               if self.kind(k) == 'float_list' else 0 for k in _BOX_KEYS)
-
-  def values(self, key: str, kind: str):
-    actual = self.kind(key)
-    if actual is None:
-      return []
-    if actual != kind:
-      raise SkippableError(f'{key} holds {actual}, expected {kind}.',
-                           file=self._where, fix='Re-export the records.')
-    return getattr(self._features[key], kind).value
-
-  def per_object(self, key: str, kind: str, count: int) -> list:
-    found = list(self.values(key, kind))
-    if found and len(found) != count:
-      raise SkippableError(
-          f'{key} has {len(found)} values for {count} boxes; which belongs'
-          ' to which cannot be told.', file=self._where,
-          fix='Re-export the records.')
-    return found
-
-  def scalar(self, key: str, kind: str):
-    found = self.values(key, kind)
-    return found[0] if found else None
-
-  def text(self, key: str) -> str:
-    return (self.scalar(key, 'bytes_list') or b'').decode('utf-8', 'replace')

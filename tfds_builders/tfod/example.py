@@ -1,0 +1,80 @@
+"""One record of a TF Object Detection API export, as a `tf.train.Example`
+whose features are read with their kinds checked.
+
+A record that is no `tf.train.Example`, or one without `image/encoded` and
+`image/filename`, is not an OD API example: an ExportError (the file is
+something else). A feature of the wrong kind (`image/object/bbox/xmin` as
+bytes) or a per-object list of the wrong length is a SkippableError: that
+record is skipped and reported.
+"""
+
+from __future__ import annotations
+
+from google.protobuf import message as protobuf_message
+import tensorflow as tf
+
+from tfds_builders.core.errors import ExportError, SkippableError
+
+BOX_KEYS = tuple(f'image/object/bbox/{c}'
+                 for c in ('xmin', 'ymin', 'xmax', 'ymax'))
+_NOT_OD_API = 'Only TF Object Detection API TFRecords can be read here.'
+
+
+def parse_example(serialized: bytes, file: str, index: int) -> tf.train.Example:
+  """The record as an OD API example, or an ExportError: a file of other
+  records is not an export this builder reads."""
+  try:
+    example = tf.train.Example.FromString(serialized)
+  except protobuf_message.DecodeError as e:
+    raise ExportError(f'record is not a tf.train.Example ({e}).', file=file,
+                      item=f'record {index}', fix=_NOT_OD_API) from None
+  keys = example.features.feature
+  if 'image/encoded' not in keys and 'image/filename' not in keys:
+    raise ExportError(
+        'record has neither image/encoded nor image/filename: not a TF Object'
+        ' Detection API example.', file=file, item=f'record {index}',
+        fix=_NOT_OD_API)
+  return example
+
+
+class Features:
+  """The features of one example, read with their kinds checked."""
+
+  def __init__(self, example: tf.train.Example, where: str):
+    self._features = example.features.feature
+    self._where = where
+
+  def kind(self, key: str) -> str | None:
+    feature = self._features.get(key)
+    return feature.WhichOneof('kind') if feature is not None else None
+
+  def object_count(self) -> int:
+    """Objects in the record: the longest bbox list (for the report, so it
+    counts even when the lists are broken)."""
+    return max(len(self._features[k].float_list.value)
+               if self.kind(k) == 'float_list' else 0 for k in BOX_KEYS)
+
+  def values(self, key: str, kind: str):
+    actual = self.kind(key)
+    if actual is None:
+      return []
+    if actual != kind:
+      raise SkippableError(f'{key} holds {actual}, expected {kind}.',
+                           file=self._where, fix='Re-export the records.')
+    return getattr(self._features[key], kind).value
+
+  def per_object(self, key: str, kind: str, count: int) -> list:
+    found = list(self.values(key, kind))
+    if found and len(found) != count:
+      raise SkippableError(
+          f'{key} has {len(found)} values for {count} boxes; which belongs'
+          ' to which cannot be told.', file=self._where,
+          fix='Re-export the records.')
+    return found
+
+  def scalar(self, key: str, kind: str):
+    found = self.values(key, kind)
+    return found[0] if found else None
+
+  def text(self, key: str) -> str:
+    return (self.scalar(key, 'bytes_list') or b'').decode('utf-8', 'replace')
