@@ -18,7 +18,8 @@ import tensorflow_datasets as tfds
 
 from tests.builds import all_examples, build, build_report, only_issue
 from tests.fixtures.labelbox import legacy_record, png
-from tests.fixtures.writers import image_bytes, jpeg, write_export, write_records
+from tests.fixtures.writers import (image_bytes, jpeg, write_export,
+                                    write_records)
 from tests.http_server import serve
 from tfds_builders.core.errors import ExportError
 from tfds_builders.labelbox.builder import LabelboxConfig

@@ -66,7 +66,8 @@ def build_into(export, data_dir, download_dir, **config):
 def remote(tmp_path):
   folder = tmp_path / 'remote'
   (folder / 'mask').mkdir(parents=True)
-  (folder / 'served.jpg').write_bytes((NDJSON / 'images' / 'a.jpg').read_bytes())
+  (folder / 'served.jpg').write_bytes(
+      (NDJSON / 'images' / 'a.jpg').read_bytes())
   (folder / 'mask' / 'fmask').write_bytes(
       (NDJSON / 'masks' / 'fmaska.png').read_bytes())
   return folder

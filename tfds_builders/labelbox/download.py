@@ -102,7 +102,8 @@ class Downloader:
     path = self.cache / cache_name(url)
     if path.is_file() and self._checksum_ok(path):
       return path, ''
-    tmp = path.with_name(f'{path.name}.tmp{os.getpid()}.{threading.get_ident()}')
+    tmp = path.with_name(
+        f'{path.name}.tmp{os.getpid()}.{threading.get_ident()}')
     try:
       size, digest = self._download(url, tmp)
     except _Failed as e:
