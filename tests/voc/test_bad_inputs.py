@@ -390,3 +390,17 @@ def test_decompression_bomb_mask_is_refused(tmp_path):
   assert issue['file'] == 'SegmentationClass/a.png'
   assert issue['problem'].startswith('mask is too large to decode safely')
   assert '400000000 pixels' in issue['problem']
+
+
+def test_cvat_rotated_box_becomes_its_polygon(tmp_path):
+  xml = box_xml('a.jpg', [('cat', (10, 10, 30, 20))]).replace(
+      '</bndbox>', '</bndbox><attributes><attribute><name>rotation</name>'
+      '<value>90.0</value></attribute></attributes>')
+  report, builder = build_report(
+      'voc_export', good_voc(tmp_path, **{'annotations/a.xml': xml}),
+      tmp_path)
+  ex = all_examples(builder)['a']
+  assert report['issues'] == [] and ex['objects']['has_mask'].tolist() == [
+      True]
+  np.testing.assert_allclose(ex['objects']['bbox'][0],
+                             [5 / 30, 15 / 40, 25 / 30, 25 / 40], atol=1e-6)

@@ -24,7 +24,7 @@ import dataclasses
 import reprlib
 
 from tfds_builders.coco.categories import Category, CategoryTable, id_key
-from tfds_builders.core import report, values
+from tfds_builders.core import geometry, report, values
 from tfds_builders.core.errors import ExportError, SkippableError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.geometry import box_from_xywh
@@ -76,6 +76,7 @@ class _Reader:
     self.name, self.categories, self.context = name, categories, context
     self.issues: list[report.Issue] = []
     self.keypoints = 0
+    self.rle_not_crowd = 0  # CVAT/Datumaro iscrowd=1 masks (see below)
 
   def read(self, data: dict) -> FileRecords:
     images, annotations = data.pop('images'), data.pop('annotations')
@@ -89,6 +90,12 @@ class _Reader:
         records.append(record)
     for index, annotation in _drain(annotations):
       self._annotation(index, annotation, by_id, records)
+    if self.rle_not_crowd:
+      self.issues.append(report.Issue(
+          self.name, '', f'{self.rle_not_crowd} annotation(s) have iscrowd=1'
+          ' in a CVAT/Datumaro file, where it marks a mask stored as RLE'
+          ' (brush, ellipse), not a crowd; kept as single objects',
+          report.WARNING))
     if self.keypoints:
       self.issues.append(report.Issue(
           self.name, '', f'{self.keypoints} annotation(s) carry keypoints,'
@@ -169,19 +176,34 @@ class _Reader:
       self._skip_object(item, f'image_id {_shown(annotation.get("image_id"))}'
                         ' is not in "images"')
       return
+    # CVAT and Datumaro give every annotation an `attributes` dict (no other
+    # writer does). In their files iscrowd=1 only says "the segmentation is
+    # RLE", and a rotated rectangle is stored as the unrotated box with the
+    # angle in `attributes.rotation`.
+    attributes = annotation.get('attributes')
+    cvat = isinstance(attributes, dict)
+    segmentation = _segmentation(annotation.get('segmentation'))
+    polygons = ()
     try:
       box = self._box(annotation.get('bbox'), item)
       is_crowd = values.flag(annotation.get('iscrowd'), 'iscrowd',
                              file=self.name, item=item)
+      rotation = values.number(attributes.get('rotation', 0), 'rotation',
+                               file=self.name, item=item) if cvat else 0.0
     except SkippableError as e:
       self.issues.append(report.Issue.from_error(e, report.SKIPPED_OBJECT, 1))
       return
+    if cvat and is_crowd:
+      is_crowd = False
+      self.rle_not_crowd += 1
+    if rotation % 360 and box is not None and segmentation is None:
+      polygons, box = [geometry.rotated_box(box, rotation)], None
     if annotation.get('keypoints'):
       self.keypoints += 1
     records[at].objects.append(ObjectAnnotation(
-        label=category.name, where=item, box=box,
-        coco_segmentation=_segmentation(annotation.get('segmentation')),
-        is_crowd=is_crowd, area=self._area(annotation.get('area'), item)))
+        label=category.name, where=item, box=box, polygons=polygons,
+        coco_segmentation=segmentation, is_crowd=is_crowd,
+        area=self._area(annotation.get('area'), item)))
 
   def _box(self, bbox, item: str):
     if bbox is None or bbox == []:  # `[]`: the box comes from the mask

@@ -27,6 +27,19 @@ def box_from_relative(box: Sequence[float], width: int,
   return (xmin * width, ymin * height, xmax * width, ymax * height)
 
 
+def rotated_box(box: PixelBox, degrees: float) -> list[float]:
+  """The corners `[x0, y0, ...]` of `box` turned by `degrees` (clockwise on
+  screen, as CVAT's `rotation` attribute) around its centre."""
+  xmin, ymin, xmax, ymax = box
+  cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+  angle = math.radians(degrees)
+  cos, sin = math.cos(angle), math.sin(angle)
+  corners = ((xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax))
+  return [v for x, y in corners for v in (
+      cx + (x - cx) * cos - (y - cy) * sin,
+      cy + (x - cx) * sin + (y - cy) * cos)]
+
+
 def box_from_points(xs: Sequence[float], ys: Sequence[float]) -> PixelBox:
   return (min(xs), min(ys), max(xs), max(ys))
 

@@ -27,7 +27,7 @@ import re
 
 from lxml import etree
 
-from tfds_builders.core import report, splits, values
+from tfds_builders.core import geometry, report, splits, values
 from tfds_builders.core.class_files import find_class_file, read_class_file
 from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.exportfs import ExportFiles, decode_text
@@ -308,7 +308,22 @@ def _parse_object(element, index: int, file: str) -> ObjectAnnotation:
   polygon = element.find('polygon')
   if polygon is not None:
     obj.polygons = [_polygon_points(polygon, file, where)]
+  rotation = _attribute(element, 'rotation')
+  if rotation is not None and obj.box is not None and not obj.polygons:
+    # CVAT stores a rotated rectangle as its unrotated box and the angle.
+    degrees = values.number(rotation, 'rotation', text=True, file=file,
+                            item=where)
+    if degrees % 360:
+      obj.polygons, obj.box = [geometry.rotated_box(obj.box, degrees)], None
   return obj
+
+
+def _attribute(element, name: str) -> str | None:
+  """`<attributes><attribute><name>N</name><value>V</value>` (CVAT)."""
+  for attribute in element.findall('attributes/attribute'):
+    if (_text(attribute, 'name') or '') == name:
+      return _text(attribute, 'value')
+  return None
 
 
 def _polygon_points(polygon, file: str, item: str) -> list[float]:
