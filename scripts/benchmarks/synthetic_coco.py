@@ -80,6 +80,7 @@ def write_export(out: pathlib.Path, annotations: int, per_image: int) -> None:
 _PROBE = """
 import json, pathlib, resource, sys
 from tfds_builders.coco import parse
+from tfds_builders.core.exportfs import ExportFiles
 def rss_mb():
   for line in open('/proc/self/status'):
     if line.startswith('VmRSS'):
@@ -90,7 +91,7 @@ if sys.argv[1] == 'json':
   with open(root / 'instances.json') as f:
     kept = json.load(f)
 else:
-  kept = parse.parse_export(root)
+  kept = parse.parse_export(ExportFiles(root))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f'{before:.0f} {peak:.0f} {rss_mb():.0f}')
 """
