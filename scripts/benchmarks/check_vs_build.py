@@ -1,0 +1,218 @@
+"""`python -m tfds_builders check` against `tfds build`, side by side.
+
+Writes a photo-like labelImg VOC export of N images (`bench_export`: 640x480
+JPEGs of 60-150 KB, 1-5 objects each, a third with a polygon), then times,
+each in a fresh process, in alternating rounds (median of `--rounds`):
+
+  * check:          python -m tfds_builders check EXPORT
+  * build boxes:    tfds build voc_export --config boxes ...
+  * build default:  tfds build voc_export --config default ...
+
+and the import time of each command alone (`python -c "import ..."`, same
+rounds), so the table gives both the end-to-end seconds a user waits and the
+seconds of work after the imports. Once per size, `check --json` and the
+build's `build_report.json` must agree on every split's images and objects.
+
+  python -m scripts.benchmarks.check_vs_build [--sizes 2000,10000]
+      [--rounds 3] [--seed 0] [--work_dir DIR]
+      [--write_markdown docs/BENCHMARKS.md] [--json FILE]
+
+`--write_markdown` replaces only the text between the check markers
+(appended at the end the first time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from scripts.benchmarks import bench_export
+from scripts.benchmarks.benchmark import load, machine
+
+PROJECT = pathlib.Path(__file__).resolve().parents[2]
+TFDS = str(pathlib.Path(sys.executable).parent / 'tfds')
+START_MARKER = '<!-- check:start -->'
+END_MARKER = '<!-- check:end -->'
+GOAL = 5.0  # check at least this many times faster than a build
+# What each command imports before it works; timed alone to subtract it.
+IMPORTS = {
+    'check': 'import tfds_builders.cli.main',
+    'build': 'import tensorflow_datasets.scripts.cli.main, tfds_builders',
+}
+
+
+def commands(export: pathlib.Path, data_dir: pathlib.Path) -> dict:
+  build = [TFDS, 'build', 'voc_export', '--imports', 'tfds_builders',
+           '--manual_dir', str(export), '--data_dir', str(data_dir)]
+  return {
+      'check': [sys.executable, '-m', 'tfds_builders', 'check', str(export)],
+      'build boxes': build + ['--config', 'boxes'],
+      'build default': build + ['--config', 'default'],
+      'import check': [sys.executable, '-c', IMPORTS['check']],
+      'import build': [sys.executable, '-c', IMPORTS['build']],
+  }
+
+
+def timed(command: list[str], data_dir: pathlib.Path) -> float:
+  shutil.rmtree(data_dir, ignore_errors=True)  # a fresh build every time
+  start = time.perf_counter()
+  done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT,
+                        check=False)
+  seconds = time.perf_counter() - start
+  if done.returncode:
+    raise RuntimeError(f'{command} exited {done.returncode}:\n'
+                       f'{done.stdout[-2000:]}\n{done.stderr[-4000:]}')
+  return seconds
+
+
+def agree(export: pathlib.Path, data_dir: pathlib.Path) -> dict:
+  """check --json and the last build's report: the same splits and counts."""
+  done = subprocess.run(
+      [sys.executable, '-m', 'tfds_builders', 'check', str(export), '--json'],
+      capture_output=True, text=True, cwd=PROJECT, check=True)
+  checked = json.loads(done.stdout)['splits']
+  built = json.loads(next(data_dir.rglob('build_report.json')).read_text())
+  if checked != built['splits']:
+    raise AssertionError(f'check and build disagree:\n{checked}\n'
+                         f'{built["splits"]}')
+  return {s: {'images': v['images'], 'objects': v['objects']}
+          for s, v in checked.items()}
+
+
+def measure(size: int, export: pathlib.Path, work: pathlib.Path,
+            rounds: int) -> dict:
+  data_dir = work / f'data_{size}'
+  runs = commands(export, data_dir)
+  seconds = {name: [] for name in runs}
+  for round_index in range(rounds):
+    # Alternate: every contender once per round, the order turned each round
+    # so that none always runs after the same neighbour.
+    names = list(runs)
+    names = names[round_index % len(names):] + names[:round_index % len(
+        names)]
+    for name in names:
+      seconds[name].append(timed(runs[name], data_dir))
+      print(f'  N={size} {name}: {seconds[name][-1]:.1f} s', flush=True)
+  timed(runs['build default'], data_dir)  # leave one report to compare
+  counts = agree(export, data_dir)
+  shutil.rmtree(data_dir, ignore_errors=True)
+  median = {name: statistics.median(s) for name, s in seconds.items()}
+  result = {'images': size, 'splits': counts, 'all_seconds': seconds,
+            'median_seconds': median}
+  for name in ('check', 'build boxes', 'build default'):
+    imports = median['import check' if name == 'check' else 'import build']
+    result[name] = {'end_to_end_s': median[name], 'imports_s': imports,
+                    'work_s': median[name] - imports,
+                    'images_per_s': size / max(median[name] - imports, 1e-9)}
+  for name in ('build boxes', 'build default'):
+    result[f'{name} / check'] = {
+        'end_to_end': median[name] / median['check'],
+        'work': result[name]['work_s'] / result['check']['work_s']}
+  return result
+
+
+def markdown(results: dict, command: str) -> str:
+  m, before, after = results['machine'], results['load_before'], \
+      results['load_after']
+  lines = [
+      START_MARKER, '## Check against build', '',
+      f'Measured {results["time"]} with:', '', '```', command, '```', '',
+      f'Machine: {m["cores"]} cores, {m["cpu"]}, {m["ram_gb"]} GB RAM;'
+      f' commit {m["commit"]}. Load average before'
+      f' {before["loadavg_1_5_15"]}, after {after["loadavg_1_5_15"]}'
+      + (f' (busy: {", ".join(before["busy_processes"])})'
+         if before['busy_processes'] else '') + '.', '',
+      'Each command runs in a fresh process; median of'
+      f' {results["rounds"]} alternating rounds. "Work" subtracts the'
+      ' median time of a process that only imports what the command'
+      ' imports (`python -c "' + IMPORTS['check'] + '"` for check, `python'
+      ' -c "' + IMPORTS['build'] + '"` for `tfds build`). Export:'
+      ' labelImg-style VOC of photo-like 640x480 JPEGs, 1-5 objects each'
+      f' (`bench_export`, seed {results["seed"]}). check and the build'
+      ' report agree on every split\'s images and objects.', '',
+      '| N | command | end to end (s) | imports (s) | work (s) | images/s'
+      ' (work) | build / check, end to end | build / check, work |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |']
+  for size, r in results['sizes'].items():
+    for name in ('check', 'build boxes', 'build default'):
+      row = r[name]
+      ratios = r.get(f'{name} / check')
+      lines.append(
+          f'| {size} | {name} | {row["end_to_end_s"]:.1f} |'
+          f' {row["imports_s"]:.1f} | {row["work_s"]:.1f} |'
+          f' {row["images_per_s"]:.0f} |'
+          + (f' {ratios["end_to_end"]:.1f}x | {ratios["work"]:.1f}x |'
+             if ratios else ' | |'))
+  lines += ['', results['verdict'], END_MARKER]
+  return '\n'.join(lines)
+
+
+def verdict(results: dict) -> str:
+  worst_work = min(r['build boxes / check']['work']
+                   for r in results['sizes'].values())
+  worst_e2e = min(r['build boxes / check']['end_to_end']
+                  for r in results['sizes'].values())
+  return (f'Against the faster build (`boxes`), check does the work'
+          f' {worst_work:.1f}x faster at worst (goal {GOAL:g}x:'
+          f' {"met" if worst_work >= GOAL else "not met"}); end to end,'
+          f' where both pay the same imports, {worst_e2e:.1f}x.')
+
+
+def write_markdown(path: pathlib.Path, section: str) -> None:
+  text = path.read_text() if path.exists() else ''
+  if START_MARKER in text and END_MARKER in text:
+    head, rest = text.split(START_MARKER, 1)
+    text = head + section + rest.split(END_MARKER, 1)[1]
+  else:
+    text = text.rstrip('\n') + '\n\n' + section + '\n'
+  path.write_text(text)
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+  parser.add_argument('--sizes', default='2000,10000')
+  parser.add_argument('--rounds', type=int, default=3)
+  parser.add_argument('--seed', type=int, default=0)
+  parser.add_argument('--work_dir', default=str(
+      pathlib.Path(tempfile.gettempdir()) / 'tfds_builders_check_bench'),
+                      help='exports go here and are reused (default: %('
+                      'default)s)')
+  parser.add_argument('--write_markdown')
+  parser.add_argument('--json')
+  args = parser.parse_args(argv)
+  sizes = [int(s) for s in args.sizes.split(',')]
+  work = pathlib.Path(args.work_dir)
+  pool = work / 'image_pool'
+  objects = bench_export.write_image_pool(pool, max(sizes), args.seed,
+                                          workers=os.cpu_count() or 2)
+  results = {'time': datetime.datetime.now().isoformat(timespec='seconds'),
+             'machine': machine(), 'load_before': load(),
+             'rounds': args.rounds, 'seed': args.seed, 'sizes': {}}
+  for size in sizes:
+    export = work / f'voc_{size}'
+    if not (export / 'annotations').is_dir():
+      bench_export.write_voc(export, pool, objects[:size])
+    results['sizes'][size] = measure(size, export, work, args.rounds)
+  results['load_after'] = load()
+  results['verdict'] = verdict(results)
+  print(results['verdict'])
+  command = 'python -m scripts.benchmarks.check_vs_build ' + ' '.join(
+      argv if argv is not None else sys.argv[1:])
+  if args.write_markdown:
+    write_markdown(pathlib.Path(args.write_markdown),
+                   markdown(results, command.strip()))
+  if args.json:
+    pathlib.Path(args.json).write_text(json.dumps(results, indent=2) + '\n')
+
+
+if __name__ == '__main__':
+  main()
