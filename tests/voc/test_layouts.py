@@ -159,3 +159,29 @@ def test_unpaired_instances_and_objects_are_reported(tmp_path):
        ' SegmentationObject/a.png matches its box; kept without a mask'),
       ('SegmentationObject/a.png', 'instance 2', 'matches no object of'
        ' Annotations/a.xml; not used')]
+
+
+def test_masks_without_xml_become_objects(tmp_path):
+  # CVAT "Segmentation mask 1.1": no XML; objects are the instances, each
+  # labelled by the class mask under it; the labelmap is sorted by name.
+  builder = build('voc_export', VOC / 'cvat_masks', tmp_path)
+  assert builder.info.features['objects']['label'].names == ['Car', 'person']
+  got = all_examples(builder)
+  ex = got['frame_000000']
+  assert ex['objects']['label'].tolist() == [1, 0, 0]  # person, Car, Car
+  assert ex['objects']['has_mask'].tolist() == [True] * 3
+  np.testing.assert_allclose(ex['objects']['bbox'], [
+      [2 / 30, 2 / 40, 20 / 30, 12 / 40], [5 / 30, 14 / 40, 25 / 30, 36 / 40],
+      [22 / 30, 20 / 40, 28 / 30, 30 / 40]], atol=1e-6)
+  # The first car is covered where the second lies on it (CVAT's z-order).
+  masks = ex['objects']['mask'][:, :, :, 0]
+  assert masks[1].sum() == 22 * 20 - 10 * 3 and masks[2].sum() == 10 * 6
+  seg = ex['segmentation_mask'][:, :, 0]
+  assert seg[10, 5] == 2 and seg[10, 20] == 1 and seg[0, 39] == 0
+  assert len(got['frame_000002']['objects']['label']) == 0
+  report = read_report(builder)
+  assert report['export'] == {'images': 3, 'objects': 6}
+  assert report['nothing_lost'] and report['dataset_totals']['objects'] == 6
+  warning, = report['issues']
+  assert (warning['item'], warning['action']) == ('frame_000002', 'warning')
+  assert 'has no class mask' in warning['problem']

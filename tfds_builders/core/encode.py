@@ -52,13 +52,21 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
                   options: EncodeOptions):
   """Returns `(key, example or None, ExampleSummary)` for one image."""
   issues: list[report.Issue] = []
+  derived = 0  # objects found in an instance file, not listed in the export
   try:
     image = _load_image(record, issues, options.check_only)
     width, height = image.width, image.height
     kept = _encode_objects(record, width, height, classes, options, issues)
+    semantic = None
+    if record.semantic_mask is not None:
+      semantic = _read_semantic_mask(record, width, height, classes)
+    if record.instance_objects is not None:
+      found, derived = _instance_objects(record, semantic, width, height,
+                                         classes, options, issues)
+      kept += found
     _check_mask_budget(kept, width, height, options, record)
-    semantic = None if options.check_only and record.semantic_mask is None else (
-        _semantic_mask(record, kept, width, height, classes, options))
+    if semantic is None and not options.check_only:
+      semantic = _paint_semantic_mask(kept, width, height, options)
   except SkippableError as e:
     if options.strict:
       raise
@@ -70,7 +78,7 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
   summary = report.ExampleSummary(
       split, True, [classes.names[k.label] for k in kept], issues,
       record.image_id, hashlib.sha256(image.encoded).hexdigest(),
-      [[round(float(v), 6) for v in k.bbox] for k in kept])
+      [[round(float(v), 6) for v in k.bbox] for k in kept], derived)
   if options.check_only:
     return record.image_id, None, summary
   objects = {
@@ -278,15 +286,19 @@ def _check_mask_budget(kept, width: int, height: int, options: EncodeOptions,
 # The semantic mask.
 
 
-def _semantic_mask(record: ImageRecord, kept, width: int, height: int,
-                   classes: ClassList, options: EncodeOptions) -> np.ndarray:
+def _read_semantic_mask(record: ImageRecord, width: int, height: int,
+                        classes: ClassList) -> np.ndarray:
   ref = record.semantic_mask
-  if ref is not None:
-    data = ref.data if ref.data is not None else read_file(ref.path,
-                                                           file=ref.file)
-    return mask_files.read_semantic_mask(data, ref.value_map, classes,
-                                         file=ref.file, height=height,
-                                         width=width)
+  data = ref.data if ref.data is not None else read_file(ref.path,
+                                                         file=ref.file)
+  return mask_files.read_semantic_mask(data, ref.value_map, classes,
+                                       file=ref.file, height=height,
+                                       width=width)
+
+
+def _paint_semantic_mask(kept, width: int, height: int,
+                         options: EncodeOptions) -> np.ndarray:
+  """Objects painted in order: boxes, then masks, then crowds as void."""
   box_value = None if options.box_masks else masks.IGNORE
   boxes_first = [(_box_slices(k.bbox, width, height),
                   k.label + 1 if box_value is None else box_value)
@@ -298,6 +310,38 @@ def _semantic_mask(record: ImageRecord, kept, width: int, height: int,
       k.bbox, width, height), masks.IGNORE) for k in kept
             if k.annotation.is_crowd]
   return masks.paint_semantic(height, width, boxes_first + precise + crowds)
+
+
+def _instance_objects(record: ImageRecord, semantic, width: int, height: int,
+                      classes: ClassList, options: EncodeOptions, issues):
+  """`(kept objects, count)` of an instance file's instances, each labelled
+  by the class most of its pixels have in the class mask."""
+  ref = record.instance_objects
+  if semantic is None:
+    raise SkippableError(
+        'instance masks without a class mask: their classes are unknown.',
+        file=ref.file, fix='Export SegmentationClass/ with SegmentationObject/.')
+  kept = []
+  instances = object_masks.MaskFiles(width, height).instances(ref)
+  for value, mask in sorted(instances.items()):
+    where = f'instance {value}'
+    classes_under = semantic[mask.region()][mask.pixels]
+    classes_under = classes_under[(classes_under > 0)
+                                  & (classes_under != masks.IGNORE)]
+    if not classes_under.size:
+      error = SkippableError(
+          'the class mask has no class under this instance.', file=ref.file,
+          item=where, fix='Re-export the class and instance masks together.')
+      if options.strict:
+        raise error
+      issues.append(report.Issue.from_error(error, report.SKIPPED_OBJECT, 1))
+      continue
+    label = int(np.bincount(classes_under).argmax()) - 1
+    obj = ObjectAnnotation(classes.names[label], where)
+    bbox, _ = geometry.to_relative_bbox(mask.box(), width, height,
+                                        file=ref.file, item=where)
+    kept.append(KeptObject(obj, bbox, label, mask, float(mask.area)))
+  return kept, len(instances)
 
 
 def _box_slices(bbox, width: int, height: int) -> tuple[slice, slice]:

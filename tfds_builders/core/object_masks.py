@@ -121,6 +121,10 @@ class MaskFiles:
             f' {record.annotation_file}; not used', report.WARNING,
             fix='Give every instance mask an object in the annotation.'))
 
+  def instances(self, ref: MaskRef) -> dict[int, masks.Mask]:
+    """Every instance (ids 1..254) of an instance-id file, cropped."""
+    return self._instances(ref)
+
   def _instances(self, ref: MaskRef) -> dict[int, masks.Mask]:
     key = ref.path or str(id(ref.data))
     if key not in self._ids:

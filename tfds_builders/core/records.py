@@ -86,6 +86,10 @@ class ImageRecord:
   split_source: str = ''  # what stated the split ('folder valid/', ...)
   # Why the image's file could not be found, when it could not.
   missing_image: str = ''
+  # The objects are the instances of this instance-id file, each labelled
+  # by the class mask under it (VOC masks without XML: CVAT "Segmentation
+  # mask", Datumaro voc_segmentation); derived at encode time.
+  instance_objects: MaskRef | None = None
   # The annotations use the frame viewers show (EXIF orientation applied),
   # as YOLO tools do: the pixels are stored turned that way.
   exif_frame: bool = False

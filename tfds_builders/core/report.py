@@ -60,18 +60,22 @@ class ExampleSummary:
   image_sha256: str = ''  # of the stored image bytes, for the manifest
   # Each kept object's [ymin, xmin, ymax, xmax] (relative), with `labels`.
   boxes: list[list[float]] = dataclasses.field(default_factory=list)
+  # Objects found at encode time in an instance file (VOC masks without
+  # XML): part of the export's objects, which the parser could not count.
+  derived_objects: int = 0
 
   def to_json(self) -> dict:
     return {'split': self.split, 'included': self.included,
             'labels': self.labels, 'issues': [i.to_json() for i in self.issues],
             'image_id': self.image_id, 'image_sha256': self.image_sha256,
-            'boxes': self.boxes}
+            'boxes': self.boxes, 'derived_objects': self.derived_objects}
 
   @classmethod
   def from_json(cls, data: dict) -> 'ExampleSummary':
     return cls(data['split'], data['included'], data['labels'],
                [Issue(**i) for i in data['issues']], data['image_id'],
-               data['image_sha256'], data.get('boxes', []))
+               data['image_sha256'], data.get('boxes', []),
+               data.get('derived_objects', 0))
 
 
 @dataclasses.dataclass
@@ -106,6 +110,8 @@ class BuildReport:
     issues = self.issues
     dataset_objects = sum(s['objects'] for s in splits.values())
     skipped_objects = sum(i.objects_lost for i in issues)
+    export_objects = self.export_objects + sum(s.derived_objects
+                                               for s in self.summaries)
     return {
         'dataset': self.dataset,
         'export_dir': self.export_dir,
@@ -115,15 +121,14 @@ class BuildReport:
         'splits': {k: splits[k] for k in sorted(splits)},
         'split_sources': self.split_sources,
         'export': {'images': self.export_images,
-                   'objects': self.export_objects},
+                   'objects': export_objects},
         'dataset_totals': {
             'images': sum(s['images'] for s in splits.values()),
             'objects': dataset_objects},
         'skipped': {
             'images': sum(i.action == SKIPPED_IMAGE for i in issues),
             'objects': skipped_objects},
-        'nothing_lost': self.export_objects == dataset_objects
-                        + skipped_objects,
+        'nothing_lost': export_objects == dataset_objects + skipped_objects,
         'issue_counts': dict(collections.Counter(i.action for i in issues)),
         'issues': [i.to_json() for i in issues],
         'warnings': self.warnings,

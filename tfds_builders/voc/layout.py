@@ -13,6 +13,10 @@ to a group:
     `SegmentationObject/` and a class file (`labelmap.txt`, `labels.txt`).
   * loose: XML files beside their images anywhere (labelImg's default,
     Roboflow "Pascal VOC" `train/ valid/ test/`).
+  * masks only: a dataset folder with `SegmentationClass/` (and
+    `SegmentationObject/`) and no XML, as CVAT's "Segmentation mask 1.1" and
+    Datumaro's `voc_segmentation` write it; its objects are the instances of
+    `SegmentationObject/`, labelled by the class mask under them.
 
 Recognising is kept apart from reading (`parse.py`), as Datumaro does.
 """
@@ -44,9 +48,12 @@ class Group:
   xml_files: list[str] = dataclasses.field(default_factory=list)
   # image id -> (split or None, list file) from ImageSets; None: no lists.
   lists: dict[str, tuple[str | None, str]] | None = None
+  masks_only: bool = False
 
   @property
   def name(self) -> str:
+    if self.masks_only:
+      return f'{self.folder or "."}/ masks without XML (CVAT, Datumaro)'
     if self.annotations is None:
       return 'XML beside the images'
     if self.lists is not None:
@@ -62,18 +69,11 @@ class Group:
 
 
 def find_groups(files: ExportFiles) -> list[Group]:
-  """The groups of XML files in the export, or an ExportError saying what
-  was looked for."""
-  xml_files = files.files(suffixes=('.xml',))
-  if not xml_files:
-    raise ExportError(
-        'no PASCAL VOC export found: no *.xml annotation files anywhere in'
-        ' the folder.', file=str(files.root),
-        fix='Point --manual_dir at the folder holding Annotations/ (or'
-        ' VOCdevkit/, or the XML files).')
+  """The groups of annotation files in the export, or an ExportError saying
+  what was looked for."""
   folders = files.folders()
   groups: dict[str | None, Group] = {}
-  for name in xml_files:
+  for name in files.files(suffixes=('.xml',)):
     parts = name.split('/')[:-1]
     at = max((i for i, p in enumerate(parts) if p.lower() == _ANNOTATIONS),
              default=None)
@@ -86,11 +86,25 @@ def find_groups(files: ExportFiles) -> list[Group]:
         group = groups[annotations] = _dataset_group(
             files, folders, '/'.join(parts[:at]), annotations)
     group.xml_files.append(name)
+  annotated = {g.folder for g in groups.values() if g.annotations is not None}
+  for folder in sorted(folders):
+    parent, _, base = folder.rpartition('/')
+    if base.lower() == MASK_FOLDERS[0] and parent not in annotated and any(
+        files.files(folder, ('.png',))):
+      group = _dataset_group(files, folders, parent, None)
+      group.masks_only = True
+      groups[f'{folder}/'] = group
+  if not groups:
+    raise ExportError(
+        'no PASCAL VOC export found: no *.xml annotation files and no'
+        ' SegmentationClass/ masks anywhere in the folder.',
+        file=str(files.root), fix='Point --manual_dir at the folder holding'
+        ' Annotations/ (or VOCdevkit/, the XML files, or SegmentationClass/).')
   return [groups[k] for k in sorted(groups, key=lambda k: (k is None, k))]
 
 
 def _dataset_group(files: ExportFiles, folders: set[str], folder: str,
-                   annotations: str) -> Group:
+                   annotations: str | None) -> Group:
   return Group(
       folder, annotations, _child(folders, folder, *_IMAGES),
       _child(folders, folder, MASK_FOLDERS[0]),

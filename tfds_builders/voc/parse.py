@@ -51,8 +51,11 @@ def parse_export(files: ExportFiles) -> ParsedExport:
   lookup = ImageLookup(files, ignore_folders=MASK_FOLDERS)
   classes, value_map = _class_list(files, groups)
   reader = _Reader(files, lookup, value_map, prefix_ids=sum(
-      g.annotations is not None for g in groups) > 1)
+      g.annotations is not None or g.masks_only for g in groups) > 1)
   for group in groups:
+    if group.masks_only:
+      reader.read_masks_only(group)
+      continue
     for name in group.xml_files:
       reader.read_xml(group, name)
     reader.add_listed_without_xml(group)
@@ -162,6 +165,37 @@ class _Reader:
       self._add_semantic_mask(record, group, local_id)
       self.records.append(record)
 
+  def read_masks_only(self, group: Group) -> None:
+    """A group of masks without XML: one record per listed image (or per
+    class mask), whose objects are its instances (derived at encode time)."""
+    stems = [posixpath.splitext(n[len(group.segmentation_class) + 1:])[0]
+             for n in self.files.files(group.segmentation_class, ('.png',))]
+    ids = sorted(group.lists) if group.lists is not None else stems
+    for local_id in ids:
+      self.export_images += 1
+      mask_name = f'{group.segmentation_class}/{local_id}.png'
+      if group.lists is not None:
+        split, source = group.lists[local_id]
+      else:
+        found = splits.split_from_folders(local_id.split('/')[:-1])
+        split, source = (found[0], f'folder {found[1]}/') if found else (
+            None, '')
+      record = ImageRecord(image_id=self._image_id(group, local_id),
+                           filename='', annotation_file=mask_name,
+                           split=split, split_source=source)
+      self._find_image(record, group, None, mask_name, local_id)
+      self._add_semantic_mask(record, group, local_id)
+      seg_object = self._mask_file(group.segmentation_object, local_id)
+      if seg_object:
+        record.instance_objects = MaskRef(
+            path=self.files.real_path(seg_object), file=seg_object)
+      if record.semantic_mask is None:
+        self.issues.append(report.Issue(
+            source or mask_name, local_id, 'listed, but has no class mask;'
+            ' kept as an image without objects', report.WARNING,
+            fix='Export its masks if it has objects.'))
+      self.records.append(record)
+
   def unused_masks(self, groups: list[Group]) -> list[report.Issue]:
     unused = [n for g in groups for folder in (g.segmentation_class,
                                                g.segmentation_object)
@@ -219,10 +253,11 @@ class _Reader:
     return (found[0], f'folder {found[1]}/') if found else (None, '')
 
   def _image_id(self, group: Group, local_id: str) -> str:
-    if self.prefix_ids and group.annotations is not None and group.folder:
+    """The local id; with several dataset folders, prefixed by the folder
+    (loose XML ids are relative to the root already: unique)."""
+    in_dataset = group.annotations is not None or group.masks_only
+    if self.prefix_ids and in_dataset and group.folder:
       return f'{group.folder}/{local_id}'
-    if group.annotations is None:
-      return local_id  # relative to the root already: unique
     return local_id
 
   def _declared_size(self, tree, name: str) -> tuple[int, int] | None:
