@@ -8,10 +8,13 @@ each in a fresh process, in alternating rounds (median of `--rounds`):
   * build boxes:    tfds build voc_export --config boxes ...
   * build default:  tfds build voc_export --config default ...
 
-and the import time of each command alone (`python -c "import ..."`, same
-rounds), so the table gives both the end-to-end seconds a user waits and the
-seconds of work after the imports. Once per size, `check --json` and the
-build's `build_report.json` must agree on every split's images and objects.
+End to end is the wall time of the process. Each process also reports when
+its imports are done (a two-line launcher runs the same entry point as
+`python -m tfds_builders` / the `tfds` script after timing the imports), so
+"work" is that run's end to end minus that run's own imports: on a shared
+machine the import time of a separate process varies too much to subtract.
+Once per size, `check --json` and the build's `build_report.json` must agree
+on every split's images and objects.
 
   python -m scripts.benchmarks.check_vs_build [--sizes 2000,10000]
       [--rounds 3] [--seed 0] [--work_dir DIR]
@@ -43,35 +46,54 @@ TFDS = str(pathlib.Path(sys.executable).parent / 'tfds')
 START_MARKER = '<!-- check:start -->'
 END_MARKER = '<!-- check:end -->'
 GOAL = 5.0  # check at least this many times faster than a build
-# What each command imports before it works; timed alone to subtract it.
-IMPORTS = {
-    'check': 'import tfds_builders.cli.main',
-    'build': 'import tensorflow_datasets.scripts.cli.main, tfds_builders',
+# Each command as its entry point runs it, after timing its imports; the
+# seconds go to the file named by $IMPORT_SECONDS_FILE.
+_LAUNCH = (
+    'import os, sys, time; start = time.perf_counter()\n'
+    '{imports}\n'
+    'open(os.environ["IMPORT_SECONDS_FILE"], "w").write('
+    'str(time.perf_counter() - start))\n'
+    '{run}\n')
+LAUNCHERS = {
+    # python -m tfds_builders, after its imports.
+    'check': _LAUNCH.format(imports='import runpy, tfds_builders.cli.main',
+                            run='runpy.run_module("tfds_builders",'
+                            ' run_name="__main__", alter_sys=True)'),
+    # .venv/bin/tfds; --imports tfds_builders then finds it imported.
+    'build': _LAUNCH.format(
+        imports='from tensorflow_datasets.scripts.cli.main import launch_cli;'
+        ' import tfds_builders',
+        run='sys.argv[0] = "tfds"; sys.exit(launch_cli())'),
 }
 
 
 def commands(export: pathlib.Path, data_dir: pathlib.Path) -> dict:
-  build = [TFDS, 'build', 'voc_export', '--imports', 'tfds_builders',
-           '--manual_dir', str(export), '--data_dir', str(data_dir)]
+  build = [sys.executable, '-c', LAUNCHERS['build'], 'build', 'voc_export',
+           '--imports', 'tfds_builders', '--manual_dir', str(export),
+           '--data_dir', str(data_dir)]
   return {
-      'check': [sys.executable, '-m', 'tfds_builders', 'check', str(export)],
+      'check': [sys.executable, '-c', LAUNCHERS['check'], 'check',
+                str(export)],
       'build boxes': build + ['--config', 'boxes'],
       'build default': build + ['--config', 'default'],
-      'import check': [sys.executable, '-c', IMPORTS['check']],
-      'import build': [sys.executable, '-c', IMPORTS['build']],
   }
 
 
-def timed(command: list[str], data_dir: pathlib.Path) -> float:
+def timed(command: list[str], data_dir: pathlib.Path) -> tuple[float, float]:
+  """(end to end, imports) seconds of one run in a fresh process."""
   shutil.rmtree(data_dir, ignore_errors=True)  # a fresh build every time
-  start = time.perf_counter()
-  done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT,
-                        check=False)
-  seconds = time.perf_counter() - start
-  if done.returncode:
-    raise RuntimeError(f'{command} exited {done.returncode}:\n'
-                       f'{done.stdout[-2000:]}\n{done.stderr[-4000:]}')
-  return seconds
+  with tempfile.TemporaryDirectory() as tmp:
+    seconds_file = pathlib.Path(tmp) / 'imports'
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True,
+                          cwd=PROJECT, check=False,
+                          env={**os.environ,
+                               'IMPORT_SECONDS_FILE': str(seconds_file)})
+    seconds = time.perf_counter() - start
+    if done.returncode:
+      raise RuntimeError(f'{command[3:]} exited {done.returncode}:\n'
+                         f'{done.stdout[-2000:]}\n{done.stderr[-4000:]}')
+    return seconds, float(seconds_file.read_text())
 
 
 def agree(export: pathlib.Path, data_dir: pathlib.Path) -> dict:
@@ -93,29 +115,33 @@ def measure(size: int, export: pathlib.Path, work: pathlib.Path,
   data_dir = work / f'data_{size}'
   runs = commands(export, data_dir)
   seconds = {name: [] for name in runs}
+  imports = {name: [] for name in runs}
   for round_index in range(rounds):
     # Alternate: every contender once per round, the order turned each round
     # so that none always runs after the same neighbour.
-    names = list(runs)
-    names = names[round_index % len(names):] + names[:round_index % len(
-        names)]
+    names = list(runs)[round_index % len(runs):] + list(runs)[
+        :round_index % len(runs)]
     for name in names:
-      seconds[name].append(timed(runs[name], data_dir))
-      print(f'  N={size} {name}: {seconds[name][-1]:.1f} s', flush=True)
+      total, imported = timed(runs[name], data_dir)
+      seconds[name].append(total)
+      imports[name].append(imported)
+      print(f'  N={size} {name}: {total:.1f} s ({imported:.1f} s imports)',
+            flush=True)
   timed(runs['build default'], data_dir)  # leave one report to compare
   counts = agree(export, data_dir)
   shutil.rmtree(data_dir, ignore_errors=True)
-  median = {name: statistics.median(s) for name, s in seconds.items()}
   result = {'images': size, 'splits': counts, 'all_seconds': seconds,
-            'median_seconds': median}
-  for name in ('check', 'build boxes', 'build default'):
-    imports = median['import check' if name == 'check' else 'import build']
-    result[name] = {'end_to_end_s': median[name], 'imports_s': imports,
-                    'work_s': median[name] - imports,
-                    'images_per_s': size / max(median[name] - imports, 1e-9)}
+            'all_import_seconds': imports}
+  for name in runs:
+    work_s = statistics.median(t - i for t, i in zip(seconds[name],
+                                                     imports[name]))
+    result[name] = {'end_to_end_s': statistics.median(seconds[name]),
+                    'imports_s': statistics.median(imports[name]),
+                    'work_s': work_s, 'images_per_s': size / work_s}
   for name in ('build boxes', 'build default'):
     result[f'{name} / check'] = {
-        'end_to_end': median[name] / median['check'],
+        'end_to_end': result[name]['end_to_end_s'] /
+                      result['check']['end_to_end_s'],
         'work': result[name]['work_s'] / result['check']['work_s']}
   return result
 
@@ -132,10 +158,11 @@ def markdown(results: dict, command: str) -> str:
       + (f' (busy: {", ".join(before["busy_processes"])})'
          if before['busy_processes'] else '') + '.', '',
       'Each command runs in a fresh process; median of'
-      f' {results["rounds"]} alternating rounds. "Work" subtracts the'
-      ' median time of a process that only imports what the command'
-      ' imports (`python -c "' + IMPORTS['check'] + '"` for check, `python'
-      ' -c "' + IMPORTS['build'] + '"` for `tfds build`). Export:'
+      f' {results["rounds"]} alternating rounds. End to end is the wall time'
+      ' of the process; "work" is each run\'s end to end minus the time its'
+      ' own imports took (timed inside the process, which then runs the'
+      ' command\'s entry point: `tfds_builders/__main__.py` for check,'
+      ' `launch_cli` of the `tfds` script for the builds). Export:'
       ' labelImg-style VOC of photo-like 640x480 JPEGs, 1-5 objects each'
       f' (`bench_export`, seed {results["seed"]}). check and the build'
       ' report agree on every split\'s images and objects.', '',

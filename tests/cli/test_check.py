@@ -17,6 +17,7 @@ from tests.fixtures.writers import (box_xml, good_voc, image_bytes,
 from tests.paths import DUMMY_DATA, PROJECT, shared_export
 from tfds_builders.cli import check, detect, main
 from tfds_builders.core.errors import ExportError
+from tfds_builders.core.exportfs import ExportFiles
 
 HEADERS_NOTE = ('  (check reads image headers only: damaged pixel data and'
                 ' format conversions show up in the build report.)')
@@ -118,6 +119,14 @@ def test_strict_passes_warnings(tmp_path):
       'check: OK, a build would succeed (strict too) (1 warning).')
 
 
+def test_missing_folder_exits_2(tmp_path):
+  for export_format in (None, 'voc'):
+    outcome = check.check(tmp_path / 'nope', export_format)
+    assert outcome.exit_code == 2
+    assert outcome.error.problem == ('the export folder is missing or is not'
+                                     ' a folder.')
+
+
 def test_a_split_left_empty_stops_like_a_build(tmp_path):
   export = write_export(tmp_path, {'images/a.jpg': b'',
                                    'annotations/a.xml': box_xml('a.jpg')})
@@ -205,12 +214,13 @@ def test_labelbox_media_not_local_are_missing_without_download_dir(tmp_path):
     ('yolo/labelimg', 'yolo'),
 ])
 def test_detects_each_dummy_export(folder, expected):
-  assert detect.detect(DUMMY_DATA / folder).format == expected
+  assert detect.detect(ExportFiles(DUMMY_DATA / folder)).format == expected
 
 
 def test_ambiguous_folder_names_the_matches():
   with pytest.raises(ExportError) as error:
-    detect.detect(DUMMY_DATA / 'labelbox_export' / 'same_as_coco')
+    detect.detect(ExportFiles(DUMMY_DATA / 'labelbox_export' /
+                              'same_as_coco'))
   assert error.value.problem == (
       'the folder matches several export formats: coco'
       ' (annotations/instances.json), labelbox (export.ndjson).')
@@ -232,7 +242,7 @@ def test_unknown_folder_says_what_was_looked_for(tmp_path):
                                                  ' {}}',
       'img.jpg': image_bytes()})
   with pytest.raises(ExportError) as error:
-    detect.detect(export)
+    detect.detect(ExportFiles(export))
   assert error.value.problem.startswith('no known export format found'
                                         ' (looked for voc: PASCAL VOC *.xml')
   for fmt in detect.FORMATS:
@@ -244,8 +254,24 @@ def test_yolo_labels_found_past_empty_label_files(tmp_path):
   files = {f'labels/{i:02d}.txt': '' for i in range(30)}
   files['labels/99.txt'] = '0 0.5 0.5 0.2 0.2\n'
   files['classes.txt'] = 'cat\n'
-  assert detect.detect(write_export(tmp_path, files)) == detect.Match(
-      'yolo', 'labels/99.txt')
+  found = detect.detect(ExportFiles(write_export(tmp_path, files)))
+  assert found == detect.Match('yolo', 'labels/99.txt')
+
+
+def test_detection_leaves_the_report_to_the_parser(tmp_path):
+  # A dataset YAML in Windows-1252: detection reads it, the parser reads it
+  # again; the fallback is reported once.
+  export = write_export(tmp_path, {
+      'data.yaml': 'train: images/train\nnames: [caf\xe9]\n'.encode('cp1252'),
+      'images/train/a.jpg': image_bytes(),
+      'labels/train/a.txt': '0 0.5 0.5 0.5 0.5\n'})
+  files = ExportFiles(export)
+  assert detect.detect(files).format == 'yolo' and files.issues == []
+  outcome = check.check(export)
+  assert outcome.exit_code == 0 and outcome.report['classes'] == ['caf\xe9']
+  assert [(i['file'], i['problem']) for i in outcome.report['issues']] == [
+      ('data.yaml', 'not UTF-8 (byte 0xe9 at offset 31); read as'
+       ' Windows-1252')]
 
 
 # The real exports in ../shared/data.
@@ -284,5 +310,5 @@ def test_conformance_keypoints_without_images_exits_2():
     ('labelstudio_yolo_doors', 'yolo'), ('labelbox_ndjson_zealot', 'labelbox'),
 ])
 def test_conformance_detected(name, expected):
-  assert detect.detect(shared_export(f'conformance/{name}')).format == (
-      expected)
+  assert detect.detect(ExportFiles(shared_export(
+      f'conformance/{name}'))).format == expected

@@ -165,6 +165,15 @@ def test_folder_without_index_says_rebuild(versions, tmp_path, capsys):
   assert capsys.readouterr().err.startswith(f'diff: {old}: no image_index')
 
 
+def test_classes_from_tfds_metadata_without_the_report(versions, tmp_path):
+  copy = tmp_path / '1.1.0'
+  shutil.copytree(versions[1], copy)
+  (copy / 'build_report.json').unlink()
+  loaded = diff.load(copy)
+  assert loaded.dataset == 'voc_export/boxes/1.1.0'
+  assert loaded.classes == ['bird', 'cat', 'dog']
+
+
 def test_folder_of_versions_names_them(versions):
   with pytest.raises(ExportError) as error:
     diff.load(versions[0].parent)

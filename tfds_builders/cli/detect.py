@@ -68,10 +68,18 @@ class Match:
   evidence: str  # the file(s) that matched, for messages
 
 
-def detect(root) -> Match:
-  """The one format the folder at `root` holds, or an ExportError."""
-  files = ExportFiles(root)  # its own walk: detection leaves no issues
-  matches = find_matches(files)
+def detect(files: ExportFiles) -> Match:
+  """The one format the export holds, or an ExportError.
+
+  Reading leaves no report entries in `files` (a class list in another
+  encoding is reported once, by the parser), so the same `files` and its
+  one walk of the folder serve the check that follows.
+  """
+  before = len(files.issues)
+  try:
+    matches = find_matches(files)
+  finally:
+    del files.issues[before:]
   if len(matches) == 1:
     return matches[0]
   if not matches:

@@ -34,7 +34,6 @@ from tfds_builders.core.errors import ExportError
 BOX_TOLERANCE = 0.01
 # Boxes overlapping less than this are not the same object (COCO's match).
 MIN_IOU = 0.5
-TEXT_LIST_LIMIT = 20
 
 
 @dataclasses.dataclass(frozen=True)
