@@ -96,6 +96,39 @@ def timed(command: list[str], data_dir: pathlib.Path) -> tuple[float, float]:
     return seconds, float(seconds_file.read_text())
 
 
+# Where check's time goes, timed in one more fresh process: the steps of
+# `check.check`, one after the other.
+_STAGES = """
+import json, sys, tempfile, time
+import tensorflow_datasets as tfds
+from tfds_builders.cli import check, detect
+from tfds_builders.core import pipeline
+from tfds_builders.core.exportfs import ExportFiles
+seconds, start = {}, time.perf_counter()
+def lap(name):
+  global start
+  seconds[name] = time.perf_counter() - start
+  start = time.perf_counter()
+files = ExportFiles(sys.argv[1]); files.files(); lap('walk the export')
+detect.detect(files); lap('detect the format')
+with tempfile.TemporaryDirectory() as scratch:
+  builder = tfds.builder('voc_export/default', data_dir=scratch)
+  prepared = builder.prepare_export(files); lap('parse (voc_export) and split')
+  summaries = check._encode_in_batches(
+      prepared, builder.encode_options(check_only=True))
+  lap('check every image (core.encode, check_only)')
+  pipeline.make_report(prepared, 'x', summaries).to_json(); lap('report')
+print(json.dumps(seconds))
+"""
+
+
+def stages(export: pathlib.Path) -> dict:
+  done = subprocess.run([sys.executable, '-c', _STAGES, str(export)],
+                        capture_output=True, text=True, cwd=PROJECT,
+                        check=True)
+  return json.loads(done.stdout.splitlines()[-1])
+
+
 def agree(export: pathlib.Path, data_dir: pathlib.Path) -> dict:
   """check --json and the last build's report: the same splits and counts."""
   done = subprocess.run(
@@ -131,7 +164,7 @@ def measure(size: int, export: pathlib.Path, work: pathlib.Path,
   counts = agree(export, data_dir)
   shutil.rmtree(data_dir, ignore_errors=True)
   result = {'images': size, 'splits': counts, 'all_seconds': seconds,
-            'all_import_seconds': imports}
+            'all_import_seconds': imports, 'check_stages_s': stages(export)}
   for name in runs:
     work_s = statistics.median(t - i for t, i in zip(seconds[name],
                                                      imports[name]))
@@ -179,19 +212,38 @@ def markdown(results: dict, command: str) -> str:
           f' {row["images_per_s"]:.0f} |'
           + (f' {ratios["end_to_end"]:.1f}x | {ratios["work"]:.1f}x |'
              if ratios else ' | |'))
-  lines += ['', results['verdict'], END_MARKER]
+  lines += ['', results['verdict'], '',
+            'Where check\'s work goes (one more run, in-process timers; ms per'
+            ' image):', '',
+            '| stage | ' + ' | '.join(f'N={n}' for n in results['sizes'])
+            + ' |', '| --- |' + ' --- |' * len(results['sizes'])]
+  first = next(iter(results['sizes'].values()))
+  for stage in first['check_stages_s']:
+    lines.append(f'| {stage} | ' + ' | '.join(
+        f'{1000 * r["check_stages_s"][stage] / r["images"]:.2f}'
+        for r in results['sizes'].values()) + ' |')
+  lines += [
+      '', 'What bounds check, from the rows above: end to end, the imports'
+      ' (`import tfds_builders` loads TensorFlow: `core/builder.py`,'
+      ' `labelbox/tfrecords.py` and `tfod/parse.py` import it at module level,'
+      ' though a local check never runs a TensorFlow op); then the parse,'
+      ' which check and build share; then checking each image in check mode'
+      ' (`core/encode.py`, `core/object_masks.py`): polygons are still'
+      ' rasterised so that empty masks and boxes that disagree with their'
+      ' segmentation are reported as a build reports them, every image header'
+      ' is opened with Pillow, every file read and hashed.', END_MARKER]
   return '\n'.join(lines)
 
 
 def verdict(results: dict) -> str:
-  worst_work = min(r['build boxes / check']['work']
-                   for r in results['sizes'].values())
-  worst_e2e = min(r['build boxes / check']['end_to_end']
-                  for r in results['sizes'].values())
-  return (f'Against the faster build (`boxes`), check does the work'
-          f' {worst_work:.1f}x faster at worst (goal {GOAL:g}x:'
-          f' {"met" if worst_work >= GOAL else "not met"}); end to end,'
-          f' where both pay the same imports, {worst_e2e:.1f}x.')
+  ratios = [r[f'{name} / check'] for r in results['sizes'].values()
+            for name in ('build boxes', 'build default')]
+  work = min(r['work'] for r in ratios)
+  end_to_end = min(r['end_to_end'] for r in ratios)
+  return (f'Against either build, at every N, check does the work at least'
+          f' {work:.1f}x faster (goal {GOAL:g}x: '
+          f'{"met" if work >= GOAL else "not met"}); end to end, imports'
+          f' included, at least {end_to_end:.1f}x.')
 
 
 def write_markdown(path: pathlib.Path, section: str) -> None:

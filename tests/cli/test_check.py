@@ -258,6 +258,17 @@ def test_yolo_labels_found_past_empty_label_files(tmp_path):
   assert found == detect.Match('yolo', 'labels/99.txt')
 
 
+def test_detected_export_keeps_what_the_walk_refused(tmp_path):
+  outside = tmp_path / 'outside.jpg'
+  outside.write_bytes(image_bytes())
+  export = good_voc(tmp_path)
+  (export / 'images' / 'link.jpg').symlink_to(outside)
+  issue, = check.check(export).report['issues']
+  assert (issue['file'], issue['action']) == ('images/link.jpg',
+                                              'not included')
+  assert issue['problem'].startswith('symlink leading outside the export')
+
+
 def test_detection_leaves_the_report_to_the_parser(tmp_path):
   # A dataset YAML in Windows-1252: detection reads it, the parser reads it
   # again; the fallback is reported once.

@@ -75,6 +75,7 @@ def detect(files: ExportFiles) -> Match:
   encoding is reported once, by the parser), so the same `files` and its
   one walk of the folder serve the check that follows.
   """
+  files.files()  # the walk first: what it refuses is reported, by the check
   before = len(files.issues)
   try:
     matches = find_matches(files)
