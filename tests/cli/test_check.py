@@ -200,7 +200,7 @@ def test_labelbox_media_not_local_are_missing_without_download_dir(tmp_path):
 @pytest.mark.parametrize('folder, expected', [
     ('voc/labelimg', 'voc'), ('voc/vocdevkit', 'voc'), ('voc/flat', 'voc'),
     ('voc/roboflow', 'voc'), ('voc/cvat_rgb', 'voc'),
-    ('voc/split_folders', 'voc'),
+    ('voc/split_folders', 'voc'), ('voc/cvat_masks', 'voc'),
     ('coco/cvat', 'coco'), ('coco/official', 'coco'), ('coco/roboflow', 'coco'),
     ('coco/labelstudio', 'coco'), ('coco/single', 'coco'),
     ('coco/keypoints', 'coco'),

@@ -5,7 +5,9 @@ so that the README or class list that every tool writes beside its
 annotations does not make a match:
 
   * voc: `*.xml` whose root element is `<annotation>` (CVAT's own "for
-    images" XML has `<annotations>` and is not VOC).
+    images" XML has `<annotations>` and is not VOC), or PNG masks in a
+    `SegmentationClass/` folder (CVAT "Segmentation mask 1.1", Datumaro
+    `voc_segmentation`: masks without XML).
   * coco: a `*.json` object with `"images"`, `"annotations"` and
     `"categories"` lists (captions and image-info files lack one of them).
   * labelbox: at the root, an `*.ndjson` / `*.jsonl` export v2 (rows with
@@ -37,7 +39,8 @@ from tfds_builders.yolo import config as yolo_config
 
 FORMATS = ('voc', 'coco', 'labelbox', 'tfod', 'yolo')
 LOOKED_FOR = {
-    'voc': 'PASCAL VOC *.xml with an <annotation> root',
+    'voc': 'PASCAL VOC *.xml with an <annotation> root or'
+           ' SegmentationClass/*.png',
     'coco': 'COCO *.json with "images", "annotations" and "categories"',
     'labelbox': 'a Labelbox *.ndjson (data_row), legacy JSON export or'
                 ' export.json with tfrecord_paths at the root',
@@ -110,8 +113,14 @@ def find_matches(files: ExportFiles) -> list[Match]:
 
 
 def _voc(files: ExportFiles) -> str | None:
-  return _first(files, files.files(suffixes=('.xml',)),
-                lambda head: bool(_XML_ROOT.match(head)))
+  found = _first(files, files.files(suffixes=('.xml',)),
+                 lambda head: bool(_XML_ROOT.match(head)))
+  if found:
+    return found
+  masks = sorted(f for f in files.folders()
+                 if f.rsplit('/', 1)[-1].lower() == 'segmentationclass'
+                 and files.files(f, ('.png',)))
+  return f'{masks[0]}/*.png' if masks else None
 
 
 def _coco(files: ExportFiles) -> str | None:
