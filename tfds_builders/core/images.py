@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import threading
 import warnings
 
@@ -79,7 +80,8 @@ def open_image(data: bytes, *, file: str, what: str = 'image',
   except Image.DecompressionBombError as e:
     raise _too_large(what, str(e), file) from None
   except Exception as e:  # Pillow raises UnidentifiedImageError, OSError...
-    raise SkippableError(f'not a readable {what} ({e}).', file=file,
+    detail = re.sub(r' <_io\.BytesIO object at 0x[0-9a-f]+>', '', str(e))
+    raise SkippableError(f'not a readable {what} ({detail}).', file=file,
                          fix=f'Replace the file with a PNG or JPEG {what}.'
                          ) from None
   width, height = im.size
