@@ -77,7 +77,8 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
         split, False, [], [issue], record.image_id)
   summary = report.ExampleSummary(
       split, True, [classes.names[k.label] for k in kept], issues,
-      record.image_id, hashlib.sha256(image.encoded).hexdigest(),
+      record.image_id,
+      '' if options.check_only else hashlib.sha256(image.encoded).hexdigest(),
       [[round(float(v), 6) for v in k.bbox] for k in kept], derived)
   if options.check_only:
     return record.image_id, None, summary

@@ -55,6 +55,9 @@ def serializing_in_workers(features):
   """Lets `serialized_record` run in forked workers for `features`, and lets
   TFDS pass its `Serialized` results through while the context is open."""
   global _FEATURES_AND_SERIALIZER
+  # TFDS serializes with tf.train.Example: imported here, once, before the
+  # workers fork, rather than by each of them.
+  import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
   _FEATURES_AND_SERIALIZER = (features, DeterministicExampleSerializer(
       features.get_serialized_info()))
   encode_example = features.encode_example

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 from scipy import ndimage
-import tensorflow as tf
 
 from tfds_builders.core import mask_files, masks, report, tfrecords
 from tfds_builders.core import values as core_values
 from tfds_builders.core.errors import ExportError
+from tfds_builders.core.example_proto import Example
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import BACKGROUND, ClassList
 from tfds_builders.core.mask_files import ValueMap
@@ -139,7 +139,7 @@ def _read(location: str, name: str):
   """Yields (index, tf.train.Example); unreadable files are errors."""
   for index, raw in tfrecords.read_records(location, file=name):
     try:
-      yield index, tf.train.Example.FromString(raw)
+      yield index, Example.FromString(raw)
     except Exception as e:  # protobuf DecodeError
       raise ExportError(f'record is not a tf.train.Example ({e}).', file=name,
                         item=f'record #{index + 1}',

@@ -11,20 +11,20 @@ record is skipped and reported.
 from __future__ import annotations
 
 from google.protobuf import message as protobuf_message
-import tensorflow as tf
 
 from tfds_builders.core.errors import ExportError, SkippableError
+from tfds_builders.core.example_proto import Example
 
 BOX_KEYS = tuple(f'image/object/bbox/{c}'
                  for c in ('xmin', 'ymin', 'xmax', 'ymax'))
 _NOT_OD_API = 'Only TF Object Detection API TFRecords can be read here.'
 
 
-def parse_example(serialized: bytes, file: str, index: int) -> tf.train.Example:
+def parse_example(serialized: bytes, file: str, index: int) -> Example:
   """The record as an OD API example, or an ExportError: a file of other
   records is not an export this builder reads."""
   try:
-    example = tf.train.Example.FromString(serialized)
+    example = Example.FromString(serialized)
   except protobuf_message.DecodeError as e:
     raise ExportError(f'record is not a tf.train.Example ({e}).', file=file,
                       item=f'record {index}', fix=_NOT_OD_API) from None
@@ -40,7 +40,7 @@ def parse_example(serialized: bytes, file: str, index: int) -> tf.train.Example:
 class Features:
   """The features of one example, read with their kinds checked."""
 
-  def __init__(self, example: tf.train.Example, where: str):
+  def __init__(self, example: Example, where: str):
     self._features = example.features.feature
     self._where = where
 
