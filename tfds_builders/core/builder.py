@@ -32,10 +32,11 @@ from tfds_builders.core.records import ImageRecord, ParsedExport
 _SUMMARIES_DIR = '_summaries'
 # TFDS holds a split's serialized examples in memory up to 1 GB before it
 # spills them to sorted buckets on disk; with images of ~100 KB, peak memory
-# then grows with the export. Spilling from 64 MB keeps it flat, and the
-# shards are the same bytes either way (both emit examples in hashed-key
+# then grows with the export. Spilling from 256 MB keeps it flat (and
+# exports of a few thousand images never spill), and the shards are the same
+# bytes either way (both emit examples in hashed-key
 # order; shard boundaries depend only on counts and sizes).
-_SHUFFLE_MEMORY_BYTES = 64 << 20
+_SHUFFLE_MEMORY_BYTES = 256 << 20
 
 
 @dataclasses.dataclass
@@ -130,7 +131,8 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     prepared = self._prepared
     source = manifest.build_manifest(
         prepared.files.root, prepared.parsed.source_files,
-        [(s.image_id, s.image_sha256) for s in self._summaries if s.included])
+        [(s.image_id, s.image_sha256) for s in self._summaries if s.included],
+        known=prepared.files.digests)
     self.info.metadata['source_manifest'] = source
     warning = manifest.check_and_record(
         pathlib.Path(self.data_dir).parent, str(self.version), source)

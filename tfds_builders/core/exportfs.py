@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import collections
+import hashlib
 import json
 import os
 import pathlib
@@ -170,6 +171,9 @@ class ExportFiles:
     # Folders outside the export whose files may be read (the download dir).
     self._trusted = [pathlib.Path(t).resolve() for t in trusted if t]
     self.issues: list[report.Issue] = []  # refused files, encoding fallbacks
+    # sha256 of every file read through this object (annotations, lists,
+    # label maps): the source manifest takes them from here, not a re-read.
+    self.digests: dict[str, str] = {}
     self._files: dict[str, str] | None = None  # relative name -> real path
     self._by_name: dict[str, list[str]] | None = None
 
@@ -235,7 +239,9 @@ class ExportFiles:
 
   def read_bytes(self, name: str, *, limit: int = MAX_MEDIA_BYTES,
                  item: str | None = None) -> bytes:
-    return read_file(self.real_path(name), limit=limit, file=name, item=item)
+    data = read_file(self.real_path(name), limit=limit, file=name, item=item)
+    self.digests[name] = hashlib.sha256(data).hexdigest()
+    return data
 
   def read_text(self, name: str, *, limit: int = MAX_TEXT_BYTES) -> str:
     """A text file, decoded (see the module doc); a fallback is reported."""

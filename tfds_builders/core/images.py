@@ -71,7 +71,7 @@ def open_image(data: bytes, *, file: str, what: str = 'image',
   if not data:
     raise SkippableError(f'{what} file is empty (0 bytes).', file=file,
                          fix=_REEXPORT)
-  limit = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+  limit = pixel_limit() if max_pixels is None else max_pixels
   try:
     # catch_warnings() changes process-wide state: one thread at a time.
     with _WARNINGS_LOCK, warnings.catch_warnings():
@@ -90,6 +90,12 @@ def open_image(data: bytes, *, file: str, what: str = 'image',
   return im
 
 
+def pixel_limit() -> int:
+  """`MAX_IMAGE_PIXELS`, or Pillow's own limit when it was set lower."""
+  pillow = Image.MAX_IMAGE_PIXELS
+  return MAX_IMAGE_PIXELS if pillow is None else min(MAX_IMAGE_PIXELS, pillow)
+
+
 def _too_large(what: str, detail: str, file: str) -> SkippableError:
   return SkippableError(
       f'{what} is too large to decode safely ({detail}).', file=file,
@@ -99,6 +105,9 @@ def _too_large(what: str, detail: str, file: str) -> SkippableError:
 
 def check_image(data: bytes, *, file: str) -> CheckedImage:
   """Checks the file decodes completely; converts it if TF cannot take it."""
+  fast = _plain_jpeg(data, file)
+  if fast is not None:
+    return fast
   im = open_image(data, file=file)
   fmt, mode, (width, height) = im.format, im.mode, im.size
   orientation = 0
@@ -120,6 +129,23 @@ def check_image(data: bytes, *, file: str) -> CheckedImage:
     return CheckedImage(data, width, height, fmt.lower(),
                         exif_orientation=orientation)
   return _convert_to_rgb_png(im, file, orientation)
+
+
+def _plain_jpeg(data: bytes, file: str) -> CheckedImage | None:
+  """The common case without Pillow: an RGB or grey JPEG without EXIF, its
+  header read by libjpeg-turbo (microseconds, against ~0.2 ms for Pillow's
+  marker parsing) and its scans checked. None: take the general path."""
+  if not data.startswith(b'\xff\xd8') or b'Exif\0\0' in data[:65536]:
+    return None
+  try:
+    height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+  except (ValueError, RuntimeError):
+    return None  # the general path says what is wrong
+  if colorspace not in ('YCbCr', 'Gray') or not (
+      0 < width * height <= pixel_limit()):
+    return None
+  _check_jpeg_scans(data, 'L' if colorspace == 'Gray' else 'RGB', file)
+  return CheckedImage(data, width, height, 'jpeg')
 
 
 def check_header(data: bytes, *, file: str) -> CheckedImage:

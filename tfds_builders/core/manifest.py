@@ -28,10 +28,15 @@ def file_sha256(path: pathlib.Path) -> str:
 
 
 def build_manifest(root: pathlib.Path, source_files: Iterable[pathlib.Path],
-                   image_digests: Iterable[tuple[str, str]]) -> dict:
-  """`image_digests`: (image id, sha256 of the stored image bytes) pairs."""
-  files = {pathlib.Path(p).resolve().relative_to(root.resolve()).as_posix():
-           file_sha256(pathlib.Path(p)) for p in source_files}
+                   image_digests: Iterable[tuple[str, str]],
+                   known: dict[str, str] | None = None) -> dict:
+  """`image_digests`: (image id, sha256 of the stored image bytes) pairs;
+  `known`: sha256 of files already read, by name relative to `root`."""
+  known = known or {}
+  files = {}
+  for path in source_files:
+    name = pathlib.Path(path).relative_to(root).as_posix()
+    files[name] = known.get(name) or file_sha256(pathlib.Path(path))
   lines = sorted(f'{image_id}\t{sha}' for image_id, sha in image_digests)
   images = hashlib.sha256('\n'.join(lines).encode('utf-8')).hexdigest()
   export = hashlib.sha256(json.dumps(

@@ -3,8 +3,9 @@
 A plain TFDS build encodes, checks and serializes each example in the one
 process that also shuffles and writes. Here worker processes do everything
 per example that does not need the writer: `encode_record` (reading and
-checking the image, masks, boxes), TFDS's feature encoding and the
-deterministic serialization. The main process gets the serialized bytes
+checking the image, masks, boxes) and the deterministic serialization
+(`core.serialize` for the common schema, byte for byte what TFDS's feature
+encoding and serializer make, which serve any other schema). The main process gets the serialized bytes
 back in input order (a bounded window of pending examples) and hands them to
 TFDS, whose feature encoding and serializer pass them through unchanged.
 So the shards are byte-identical whatever the number of workers.
@@ -23,7 +24,7 @@ import contextlib
 import multiprocessing
 import os
 
-from tfds_builders.core import encode
+from tfds_builders.core import encode, serialize
 from tfds_builders.core.determinism import (DeterministicExampleSerializer,
                                             Serialized)
 
@@ -46,7 +47,10 @@ def serialized_record(record, split, classes, options):
   if example is None:
     return key, None, summary
   features, serializer = _FEATURES_AND_SERIALIZER
-  data = serializer.serialize_example(features.encode_example(example))
+  if serializer is None:  # the common schema: the same bytes, faster
+    data = serialize.serialize(example)
+  else:
+    data = serializer.serialize_example(features.encode_example(example))
   return key, Serialized(data), summary
 
 
@@ -58,8 +62,9 @@ def serializing_in_workers(features):
   # TFDS serializes with tf.train.Example: imported here, once, before the
   # workers fork, rather than by each of them.
   import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
-  _FEATURES_AND_SERIALIZER = (features, DeterministicExampleSerializer(
-      features.get_serialized_info()))
+  info = features.get_serialized_info()
+  _FEATURES_AND_SERIALIZER = (features, None if serialize.handles(info) else
+                              DeterministicExampleSerializer(info))
   encode_example = features.encode_example
   features.encode_example = lambda example: (
       example if isinstance(example, Serialized) else encode_example(example))
@@ -70,21 +75,44 @@ def serializing_in_workers(features):
     _FEATURES_AND_SERIALIZER = None
 
 
-def in_order(function, items, *args, workers: int | None = None):
+def in_order(function, items, *args, workers: int | None = None,
+             chunk: int = 16):
   """`function(item, *args)` for each item, in forked worker processes,
-  yielded in input order with at most a few results pending per worker.
+  yielded in input order with at most a few chunks pending per worker.
 
-  With one worker (or one core) it runs in this process, on a few threads:
-  Pillow, zlib and hashing release the GIL.
+  Items travel in chunks of `chunk`: one round trip per item would cost the
+  main process more than the encoding it hands off. With one worker (or one
+  core) it runs in this process, on a few threads: Pillow, zlib and hashing
+  release the GIL; with none, in this thread alone.
   """
   workers = default_workers() if workers is None else workers
-  if workers <= 1:
+  if workers == 0:  # in this thread: profiling, tests
+    yield from (function(item, *args) for item in items)
+    return
+  if workers == 1:
     yield from _in_order_threaded(function, items, *args)
     return
   context = multiprocessing.get_context('fork')
   with concurrent.futures.ProcessPoolExecutor(workers,
                                               mp_context=context) as pool:
-    yield from _windowed(pool, 4 * workers, function, items, *args)
+    for results in _windowed(pool, 2 * workers, _run_chunk,
+                             _chunks(items, chunk), function, *args):
+      yield from results
+
+
+def _chunks(items, size: int):
+  chunk = []
+  for item in items:
+    chunk.append(item)
+    if len(chunk) == size:
+      yield chunk
+      chunk = []
+  if chunk:
+    yield chunk
+
+
+def _run_chunk(chunk, function, *args):
+  return [function(item, *args) for item in chunk]
 
 
 def _in_order_threaded(function, items, *args):

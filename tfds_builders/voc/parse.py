@@ -217,9 +217,10 @@ class _Reader:
       tree = self._parse_other_encoding(data, name, e, objects)
     if tree is None:
       raise _file_error('the file holds no XML element.', name, objects)
-    for element in tree.iter():
-      if isinstance(element.tag, str) and '}' in element.tag:
-        element.tag = element.tag.split('}', 1)[1]
+    if b'xmlns' in data:  # namespaces are rare: only then walk every tag
+      for element in tree.iter():
+        if isinstance(element.tag, str) and '}' in element.tag:
+          element.tag = element.tag.split('}', 1)[1]
     if tree.tag != 'annotation':
       raise _file_error(f'root element is <{tree.tag}>, not <annotation>: not'
                         ' a PASCAL VOC annotation.', name,
@@ -377,8 +378,8 @@ def _polygon_points(polygon, file: str, item: str) -> list[float]:
 
 
 def _text(element, tag: str) -> str | None:
-  child = element.find(tag)
-  return child.text.strip() if child is not None and child.text else None
+  text = element.findtext(tag)
+  return text.strip() if text else None
 
 
 def _number(element, tag: str, file: str, item: str) -> float:
