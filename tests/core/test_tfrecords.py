@@ -68,3 +68,21 @@ def test_huge_length_header_does_not_crash_the_process(tmp_path):
                           text=True, timeout=300, check=False)
   assert result.returncode == 0, result.stderr[-2000:]
   assert 'ExportError' in result.stdout and 'more than the' in result.stdout
+
+
+def test_a_record_is_read_again_at_its_offset(tmp_path):
+  records = [b'first', b'second' * 100, b'third']
+  path = write(tmp_path / 'a.tfrecord', records)
+  found = list(tfrecords.read_records(path, file='a', with_offsets=True))
+  assert [r for _, r, _ in found] == records
+  for _, record, offset in found:
+    assert tfrecords.read_record_at(path, offset, file='a', item='x') == (
+        record)
+  gz = write(tmp_path / 'b.tfrecord', records, 'GZIP')
+  assert {o for *_, o in tfrecords.read_records(gz, file='b',
+                                                 with_offsets=True)} == {None}
+  data = bytearray(path.read_bytes())
+  data[found[1][2] + 20] ^= 1  # the file changed after it was read
+  path.write_bytes(bytes(data))
+  with pytest.raises(ExportError, match='changed since it was read'):
+    tfrecords.read_record_at(path, found[1][2], file='a', item='record 1')

@@ -18,7 +18,7 @@ import tensorflow_datasets as tfds
 from tests.builds import build, examples, read_report, tfds_build
 from tests.fixtures.writers import jpeg, write_records
 from tests.paths import DUMMY_DATA
-from tfds_builders.core import tfrecords
+from tfds_builders.core import encode, tfrecords
 from tfds_builders.core.builder import ExportConfig
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
@@ -504,4 +504,6 @@ def test_images_no_record_names_are_reported(tmp_path):
   parsed = parse.parse_export(ExportFiles(root))
   assert [(i.file, i.problem, i.action) for i in parsed.issues] == [
       ('images/stray.jpg', 'no annotation names this image', 'not included')]
-  assert parsed.records[0].image_bytes == JPEG
+  # The image stays in its record until it is encoded (bounded memory).
+  assert parsed.records[0].image_bytes is None
+  assert encode._image_in_record(parsed.records[0].image_in_record) == JPEG

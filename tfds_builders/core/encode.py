@@ -20,11 +20,13 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from tfds_builders.core import (geometry, images, mask_files, masks,
-                                 object_masks, report)
+                                 object_masks, report, tfrecords)
 from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.exportfs import read_file
 from tfds_builders.core.labels import BACKGROUND, ClassList
-from tfds_builders.core.records import ImageRecord, ObjectAnnotation
+from tfds_builders.core.example_proto import Example
+from tfds_builders.core.records import (ImageRecord, ObjectAnnotation,
+                                        RecordSlice)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +113,8 @@ def encode_record(record: ImageRecord, split: str, classes: ClassList,
 def _load_image(record: ImageRecord, issues,
                 check_only: bool = False) -> images.CheckedImage:
   data = record.image_bytes
+  if record.image_in_record is not None:
+    data = _image_in_record(record.image_in_record)
   if not data:
     if not record.image_path:
       raise SkippableError(
@@ -144,6 +148,13 @@ def _load_image(record: ImageRecord, issues,
           f' {image.width}x{image.height}; the image size is used',
           report.WARNING))
   return image
+
+
+def _image_in_record(where: RecordSlice) -> bytes:
+  body = tfrecords.read_record_at(where.path, where.offset, file=where.file,
+                                  item=where.item)
+  values = Example.FromString(body).features.feature[where.key].bytes_list
+  return values.value[0] if values.value else b''
 
 
 # EXIF orientation -> what turns stored pixels into what viewers show (the

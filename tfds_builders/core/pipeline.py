@@ -105,7 +105,8 @@ def raise_if_strict(issues: list[report.Issue], strict: bool) -> None:
 def check_media_found(parsed: ParsedExport) -> None:
   """An export whose images are all missing is one error, not N skips."""
   records = parsed.records
-  if records and not any(r.image_path or r.image_bytes for r in records):
+  if records and not any(r.image_path or r.image_bytes or r.image_in_record
+                         for r in records):
     first = records[0]
     raise ExportError(
         f'no media found: none of the {len(records)} images the annotations'

@@ -72,6 +72,17 @@ class SemanticMaskRef:
   data: bytes | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class RecordSlice:
+  """Where a TFRecord export holds an image: read when it is encoded, so a
+  build never holds every image of the export in memory."""
+  path: str  # a confined real path to an uncompressed TFRecord file
+  offset: int  # of the record's header
+  file: str  # for messages
+  item: str
+  key: str = 'image/encoded'  # the bytes feature holding the image
+
+
 @dataclasses.dataclass
 class ImageRecord:
   image_id: str
@@ -79,6 +90,7 @@ class ImageRecord:
   annotation_file: str  # where the record came from, for the report
   image_path: str | None = None  # a confined real path to read
   image_bytes: bytes | None = None  # or the bytes themselves (TFRecords)
+  image_in_record: RecordSlice | None = None  # or where a record holds them
   objects: list[ObjectAnnotation] = dataclasses.field(default_factory=list)
   semantic_mask: SemanticMaskRef | None = None
   declared_size: tuple[int, int] | None = None  # (width, height) in the file

@@ -38,9 +38,12 @@ def is_gzip(path: os.PathLike | str, *, file: str) -> bool:
 
 
 def read_records(path: os.PathLike | str, *, file: str,
-                 limit: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, bytes]]:
-  """Yields `(index, record bytes)`; a damaged file is an ExportError naming
-  the record, after the records before it were yielded."""
+                 limit: int = MAX_RECORD_BYTES, with_offsets: bool = False
+                 ) -> Iterator[tuple]:
+  """Yields `(index, record bytes)`, or with `with_offsets` `(index, record
+  bytes, offset of its header or None in a gzip file)`; a damaged file is an
+  ExportError naming the record, after the records before it were
+  yielded."""
   compressed = is_gzip(path, file=file)
   with open_regular(path, file=file) as raw:
     size = os.fstat(raw.fileno()).st_size
@@ -55,6 +58,7 @@ def read_records(path: os.PathLike | str, *, file: str,
                           item=item, fix=_FIX) from None
       if not header:
         return
+      offset = None if compressed else raw.tell() - 12
       length = _length(header, file, item, limit)
       if not compressed and raw.tell() + length + 4 > size:
         raise ExportError(
@@ -69,8 +73,23 @@ def read_records(path: os.PathLike | str, *, file: str,
             f'this record fails its CRC check: the file is corrupt; the'
             f' {index} record(s) before it are readable.', file=file,
             item=item, fix=_FIX)
-      yield index, body
+      yield (index, body, offset) if with_offsets else (index, body)
       index += 1
+
+
+def read_record_at(path: os.PathLike | str, offset: int, *, file: str,
+                   item: str, limit: int = MAX_RECORD_BYTES) -> bytes:
+  """The record whose header starts at `offset` (from `read_records`), its
+  header and data checked again: the file may have changed since."""
+  with open_regular(path, file=file, item=item) as raw:
+    raw.seek(offset)
+    length = _length(raw.read(12), file, item, limit)
+    data = _read_exactly(raw, length + 4, file, item, 0)
+  body, crc = data[:length], struct.unpack('<I', data[length:])[0]
+  if masked_crc32c(body) != crc:
+    raise ExportError('this record fails its CRC check: the file changed'
+                      ' since it was read.', file=file, item=item, fix=_FIX)
+  return body
 
 
 def _length(header: bytes, file: str, item: str, limit: int) -> int:

@@ -33,7 +33,7 @@ from tfds_builders.core.errors import ExportError, SkippableError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import ImageLookup
 from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
-                                        ParsedExport)
+                                        ParsedExport, RecordSlice)
 from tfds_builders.tfod import example, layout
 from tfds_builders.tfod.label_map import LabelMap
 
@@ -63,9 +63,9 @@ def parse_export(files: ExportFiles) -> ParsedExport:
   label_map = layout.read_label_maps(files)
   reader = _Reader(files, ImageLookup(files), label_map)
   for record_file in record_files:
-    for index, serialized in tfrecords.read_records(record_file.path,
-                                                    file=record_file.name):
-      reader.read(serialized, record_file, index)
+    for index, serialized, offset in tfrecords.read_records(
+        record_file.path, file=record_file.name, with_offsets=True):
+      reader.read(serialized, record_file, index, offset)
   reader.check_classes(record_files[0].name)
   sources = [f.name for f in record_files] + files.files(
       suffixes=layout.LABEL_MAP_SUFFIXES)
@@ -88,7 +88,7 @@ class _Reader:
     self._named = self._id_only = 0  # objects with a class / only an id
 
   def read(self, serialized: bytes, record_file: layout.RecordFile,
-           index: int) -> None:
+           index: int, offset: int | None = None) -> None:
     self.export_images += 1
     where = f'{record_file.name} record {index}'
     features = example.Features(
@@ -97,6 +97,11 @@ class _Reader:
     self.export_objects += count
     try:
       record = self._record(features, record_file, where, count)
+      if record.image_bytes and offset is not None:
+        # Read again when encoded: the export's images are never all held.
+        record.image_bytes = None
+        record.image_in_record = RecordSlice(record_file.path, offset,
+                                             record_file.name, where)
     except SkippableError as e:
       self.issues.append(report.Issue.from_error(
           e, report.SKIPPED_IMAGE, count, file=where))
