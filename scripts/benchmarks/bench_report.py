@@ -200,19 +200,23 @@ def write_markdown(path: pathlib.Path, section: str) -> None:
 
 
 STAGE_ROWS = (
-    ('parse the export', 'parse the export'),
+    ('parse the export, classes, splits', 'parse the export, classes, splits'),
     ('encode_record, all of it',
      'per-image encode (`encode_record`), of which:'),
-    ('read image, check header', '- read image, check its header (Pillow)'),
-    ('objects: boxes, polygon masks', '- objects: boxes, polygon rasterising'),
+    ('image: read header, decode check',
+     '- image: header, full decode check'),
+    ('image: JPEG scans decoded (part of it)',
+     '  - of which JPEG scans decoded (libjpeg-turbo, strict)'),
+    ('objects: boxes, masks', '- objects: boxes, masks'),
     ('segmentation_mask: paint', '- `segmentation_mask`: paint'),
-    ('segmentation_mask: PNG encode', '- `segmentation_mask`: PNG encode'),
-    ('TFDS: encode features, serialize', 'TFDS: encode features, serialize'),
+    ('masks: PNG encode', '- masks: PNG encode'),
+    ('serialize the example', 'serialize the example'),
+    ('TFDS: shuffle buffer', 'TFDS: shuffle buffer'),
     ('TFDS: shuffle, write shards', 'TFDS: shuffle, write shards'),
     ('source manifest', 'source manifest (sha256 of annotation files)'))
-_TOP_LEVEL = ('parse the export', 'encode_record, all of it',
-              'TFDS: encode features, serialize', 'TFDS: shuffle, write shards',
-              'source manifest')
+_TOP_LEVEL = ('parse the export, classes, splits', 'encode_record, all of it',
+              'serialize the example', 'TFDS: shuffle buffer',
+              'TFDS: shuffle, write shards', 'source manifest')
 
 
 def stage_table(results: dict) -> list[str]:

@@ -10,7 +10,11 @@ process and of its children (Beam's workers).
 
 Tasks:
   build        `tfds_builders` build of --name from --manual_dir (--beam: the
-               DirectRunner with 2 worker processes).
+               DirectRunner with 2 worker processes; --workers N: that many
+               encoding processes, 1 = none).
+  naive_voc    a minimal TFDS builder of the same VOC export that only
+               yields image bytes and boxes (what a first TFDS builder of a
+               user would do): the cost of TFDS itself.
   build_stages a plain build with a timer around each of its stages.
   loop_voc     the hand-written converter a user would otherwise write, in
   loop_coco    the style of the TF Object Detection API's
@@ -67,6 +71,13 @@ def build(args) -> dict:
     kwargs['beam_options'] = beam.options.pipeline_options.PipelineOptions(
         flags=[], **BEAM_FLAGS)
   builder = tfds.builder(args.name, data_dir=args.data_dir)
+  if args.workers is not None:
+    import dataclasses  # pylint: disable=g-import-not-at-top
+    config = dataclasses.replace(
+        builder.builder_config, workers=args.workers,
+        name=f'{builder.builder_config.name}_w{args.workers}')
+    builder = tfds.builder(args.name.split('/')[0], data_dir=args.data_dir,
+                           config=config)
   config = tfds.download.DownloadConfig(manual_dir=args.manual_dir, **kwargs)
   rss = _rss_mb()
   start = time.perf_counter()
@@ -89,9 +100,16 @@ def build_stages(args) -> dict:
   import tensorflow_datasets as tfds
   from tensorflow_datasets.core import writer
   import tfds_builders
-  from tfds_builders.core import determinism, encode, manifest, masks
+  from tfds_builders.core import builder as core_builder
+  from tfds_builders.core import encode, images, manifest, masks, serialize
   # pylint: enable=g-import-not-at-top,unused-import
+  import dataclasses  # pylint: disable=g-import-not-at-top
   builder = tfds.builder(args.name, data_dir=args.data_dir)
+  # One process, one thread: the stage timers see every call.
+  builder = tfds.builder(args.name.split('/')[0], data_dir=args.data_dir,
+                         config=dataclasses.replace(
+                             builder.builder_config, workers=0,
+                             name=builder.builder_config.name + '_stages'))
   stages = {}
 
   def timed(owner, attribute, label):
@@ -107,14 +125,16 @@ def build_stages(args) -> dict:
         stages[label] = stages.get(label, 0) + time.perf_counter() - start
     setattr(owner, attribute, wrapper)
 
-  timed(type(builder), '_parse_export', 'parse the export')
-  timed(encode, '_load_image', 'read image, check header')
-  timed(encode, '_encode_objects', 'objects: boxes, polygon masks')
-  timed(encode, '_semantic_mask', 'segmentation_mask: paint')
-  timed(masks, 'encode_png', 'segmentation_mask: PNG encode')
+  timed(core_builder.ExportBuilder, 'prepare_export',
+        'parse the export, classes, splits')
+  timed(images, 'check_image', 'image: read header, decode check')
+  timed(images, '_check_jpeg_scans', 'image: JPEG scans decoded (part of it)')
+  timed(encode, '_encode_objects', 'objects: boxes, masks')
+  timed(encode, '_paint_semantic_mask', 'segmentation_mask: paint')
+  timed(masks, 'encode_png', 'masks: PNG encode')
   timed(encode, 'encode_record', 'encode_record, all of it')
-  timed(determinism.DeterministicExampleSerializer, 'serialize_example',
-        'TFDS: encode features, serialize')
+  timed(serialize, 'serialize', 'serialize the example')
+  timed(writer.Writer, 'write', 'TFDS: shuffle buffer')
   timed(writer.Writer, 'finalize', 'TFDS: shuffle, write shards')
   timed(manifest, 'build_manifest', 'source manifest')
   start = time.perf_counter()
@@ -128,6 +148,55 @@ def build_stages(args) -> dict:
 
 
 # The hand-written baselines.
+
+
+def naive_voc(args) -> dict:
+  """A first TFDS builder: parse each XML, yield the image bytes and boxes;
+  no checks, no masks, no report."""
+  from lxml import etree  # pylint: disable=g-import-not-at-top
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  root = pathlib.Path(args.manual_dir)
+  annotations = next(root.rglob('[Aa]nnotations'))
+  image_dir = next(p for p in (annotations.parent / 'images',
+                               annotations.parent / 'JPEGImages')
+                   if p.is_dir())
+
+  class NaiveVoc(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    VERSION = tfds.core.Version('1.0.0')
+
+    def _info(self):
+      return tfds.core.DatasetInfo(
+          builder=self, features=tfds.features.FeaturesDict({
+              'image': tfds.features.Image(shape=(None, None, 3)),
+              'objects': tfds.features.Sequence({
+                  'bbox': tfds.features.BBoxFeature(),
+                  'label': tfds.features.ClassLabel(names=['raccoon'])})}))
+
+    def _split_generators(self, dl_manager):
+      return {'train': self._generate_examples()}
+
+    def _generate_examples(self):
+      for xml_path in sorted(annotations.glob('*.xml')):
+        data = _recursive_parse_xml_to_dict(
+            etree.fromstring(xml_path.read_bytes()))['annotation']
+        width = float(data['size']['width'])
+        height = float(data['size']['height'])
+        boxes = [tfds.features.BBox(
+            ymin=min(float(o['bndbox']['ymin']) / height, 1),
+            xmin=min(float(o['bndbox']['xmin']) / width, 1),
+            ymax=min(float(o['bndbox']['ymax']) / height, 1),
+            xmax=min(float(o['bndbox']['xmax']) / width, 1))
+                 for o in data.get('object', [])]
+        yield xml_path.stem, {
+            'image': (image_dir / data['filename']).read_bytes(),
+            'objects': {'bbox': boxes, 'label': [0] * len(boxes)}}
+
+  builder = NaiveVoc(data_dir=args.data_dir)
+  start = time.perf_counter()
+  builder.download_and_prepare()
+  seconds = time.perf_counter() - start
+  return {'seconds': seconds,
+          'images': builder.info.splits['train'].num_examples}
 
 
 def _bytes_feature(values):
@@ -192,11 +261,17 @@ def loop_voc(args) -> dict:
   label_map = {}
   start = time.perf_counter()
   images = 0
+  # labelImg's annotations/ + images/, or a VOCdevkit's Annotations/ +
+  # JPEGImages/: what the script was written for is what it reads.
+  annotations = next(root.rglob('[Aa]nnotations'))
+  image_dir = next(p for p in (annotations.parent / 'images',
+                               annotations.parent / 'JPEGImages')
+                   if p.is_dir())
   with tf.io.TFRecordWriter(args.output) as writer:
-    for xml_path in sorted((root / 'annotations').glob('*.xml')):
+    for xml_path in sorted(annotations.glob('*.xml')):
       data = _recursive_parse_xml_to_dict(
           etree.fromstring(xml_path.read_bytes()))['annotation']
-      with open(root / 'images' / data['filename'], 'rb') as f:
+      with open(image_dir / data['filename'], 'rb') as f:
         encoded = f.read()
       width, height = int(data['size']['width']), int(data['size']['height'])
       objects = []
@@ -342,6 +417,7 @@ def read_loose(args) -> dict:
 
 
 TASKS = {'build': build, 'build_stages': build_stages, 'loop_voc': loop_voc,
+         'naive_voc': naive_voc,
          'loop_coco': loop_coco,
          'read_shards': read_shards, 'read_memory': read_memory,
          'read_loose': read_loose}
@@ -355,6 +431,7 @@ def main():
   parser.add_argument('--manual_dir')
   parser.add_argument('--data_dir')
   parser.add_argument('--beam', action='store_true')
+  parser.add_argument('--workers', type=int, help='build: encoding processes')
   parser.add_argument('--output', help='loop_*: the TFRecord to write')
   parser.add_argument('--version_dir', help='read_shards: a built dataset')
   parser.add_argument('--epochs', type=int, default=3)

@@ -50,7 +50,7 @@ def test_measures_every_contender(run):
   assert any('decode-only bound' in g for g in goals)
   stages = results['stages']['voc']
   assert stages['images'] == SIZE
-  assert 0 < stages['stage_seconds']['segmentation_mask: PNG encode'] < (
+  assert 0 < stages['stage_seconds']['masks: PNG encode'] < (
       stages['stage_seconds']['encode_record, all of it'] < stages['seconds'])
   assert results['machine']['cores'] >= 1
 
