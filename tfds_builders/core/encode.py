@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 from typing import NamedTuple
 
 import numpy as np
 import tensorflow_datasets as tfds
-from PIL import Image
 
 from tfds_builders.core import (geometry, images, mask_files, masks,
                                  object_masks, report, tfrecords)
@@ -129,14 +127,14 @@ def _load_image(record: ImageRecord, issues,
                                report.REPAIRED))
   declared = record.declared_size
   if record.exif_frame and image.exif_orientation > 1:
-    image = _apply_exif_orientation(image, record.filename)
+    image = images.apply_exif_orientation(image, record.filename)
     issues.append(report.Issue(
         record.filename, '', f'EXIF orientation {image.exif_orientation}:'
         ' the annotations use the frame viewers show, so the pixels are'
         ' stored turned that way (as PNG)', report.REPAIRED))
   elif declared and declared != (image.width, image.height):
     if image.exif_rotated and declared == (image.height, image.width):
-      image = _apply_exif_orientation(image, record.filename)
+      image = images.apply_exif_orientation(image, record.filename)
       issues.append(report.Issue(
           record.filename, '', 'EXIF orientation turns the stored'
           f' {declared[1]}x{declared[0]} pixels; the annotations use the'
@@ -155,31 +153,6 @@ def _image_in_record(where: RecordSlice) -> bytes:
                                   item=where.item)
   values = Example.FromString(body).features.feature[where.key].bytes_list
   return values.value[0] if values.value else b''
-
-
-# EXIF orientation -> what turns stored pixels into what viewers show (the
-# table of `PIL.ImageOps.exif_transpose`, applied from the orientation the
-# check read, so converted images, whose PNG has no EXIF, turn too).
-_EXIF_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT,
-                   3: Image.Transpose.ROTATE_180,
-                   4: Image.Transpose.FLIP_TOP_BOTTOM,
-                   5: Image.Transpose.TRANSPOSE,
-                   6: Image.Transpose.ROTATE_270,
-                   7: Image.Transpose.TRANSVERSE,
-                   8: Image.Transpose.ROTATE_90}
-
-
-def _apply_exif_orientation(image: images.CheckedImage,
-                            file: str) -> images.CheckedImage:
-  """Stores the pixels the way the annotation tool showed them."""
-  with Image.open(io.BytesIO(image.encoded)) as im:
-    turned = im.convert('RGB').transpose(
-        _EXIF_TRANSPOSE[image.exif_orientation])
-  buffer = io.BytesIO()
-  turned.save(buffer, format='PNG')
-  return images.CheckedImage(buffer.getvalue(), turned.width, turned.height,
-                             'png', repair=f'applied EXIF rotation to {file}',
-                             exif_orientation=image.exif_orientation)
 
 
 # The objects.

@@ -215,3 +215,27 @@ def _convert_to_rgb_png(im: Image.Image, file: str, orientation: int,
       f'converted {source} to 8-bit RGB PNG')
   return CheckedImage(buffer.getvalue(), rgb.width, rgb.height, 'png',
                       repair=repair, exif_orientation=orientation)
+
+
+# EXIF orientation -> what turns stored pixels into what viewers show (the
+# table of `PIL.ImageOps.exif_transpose`, applied from the orientation the
+# check read, so converted images, whose PNG has no EXIF, turn too).
+_EXIF_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT,
+                   3: Image.Transpose.ROTATE_180,
+                   4: Image.Transpose.FLIP_TOP_BOTTOM,
+                   5: Image.Transpose.TRANSPOSE,
+                   6: Image.Transpose.ROTATE_270,
+                   7: Image.Transpose.TRANSVERSE,
+                   8: Image.Transpose.ROTATE_90}
+
+
+def apply_exif_orientation(image: CheckedImage, file: str) -> CheckedImage:
+  """Stores the pixels the way the annotation tool showed them."""
+  with Image.open(io.BytesIO(image.encoded)) as im:
+    turned = im.convert('RGB').transpose(
+        _EXIF_TRANSPOSE[image.exif_orientation])
+  buffer = io.BytesIO()
+  turned.save(buffer, format='PNG')
+  return CheckedImage(buffer.getvalue(), turned.width, turned.height, 'png',
+                      repair=f'applied EXIF rotation to {file}',
+                      exif_orientation=image.exif_orientation)

@@ -59,12 +59,14 @@ def serializing_in_workers(features):
   """Lets `serialized_record` run in forked workers for `features`, and lets
   TFDS pass its `Serialized` results through while the context is open."""
   global _FEATURES_AND_SERIALIZER
-  # TFDS serializes with tf.train.Example: imported here, once, before the
-  # workers fork, rather than by each of them.
-  import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
   info = features.get_serialized_info()
-  _FEATURES_AND_SERIALIZER = (features, None if serialize.handles(info) else
-                              DeterministicExampleSerializer(info))
+  serializer = None
+  if not serialize.handles(info):
+    # TFDS serializes with tf.train.Example: TensorFlow is imported here,
+    # once, before the workers fork, rather than by each of them.
+    import tensorflow  # pylint: disable=g-import-not-at-top,unused-import
+    serializer = DeterministicExampleSerializer(info)
+  _FEATURES_AND_SERIALIZER = (features, serializer)
   encode_example = features.encode_example
   features.encode_example = lambda example: (
       example if isinstance(example, Serialized) else encode_example(example))

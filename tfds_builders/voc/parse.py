@@ -27,15 +27,16 @@ import re
 
 from lxml import etree
 
-from tfds_builders.core import geometry, report, splits, values
+from tfds_builders.core import report, splits, values
 from tfds_builders.core.class_files import find_class_file, read_class_file
 from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.exportfs import ExportFiles, decode_text
 from tfds_builders.core.labels import ClassList
 from tfds_builders.core.lookup import ImageLookup
 from tfds_builders.core.mask_files import VOC_CLASSES, ValueMap
-from tfds_builders.core.records import (ImageRecord, MaskRef, ObjectAnnotation,
-                                        ParsedExport, SemanticMaskRef)
+from tfds_builders.core.records import (ImageRecord, MaskRef, ParsedExport,
+                                        SemanticMaskRef)
+from tfds_builders.voc import objects
 from tfds_builders.voc.layout import MASK_FOLDERS, Group, find_groups
 
 MAX_XML_BYTES = 32 << 20  # VOC files are a few KB; lxml needs ~10x in memory
@@ -135,7 +136,7 @@ class _Reader:
     seg_path = self.files.real_path(seg_object) if seg_object else None
     for index, element in enumerate(elements):
       try:
-        obj = _parse_object(element, index, name)
+        obj = objects.parse_object(element, index, name)
         if seg_object:
           obj.mask = MaskRef(path=seg_path, value=index + 1, file=seg_object,
                              pair_by_box=True)
@@ -266,7 +267,7 @@ class _Reader:
     if size is None:
       return None
     try:
-      return values.image_size(_text(size, 'width'), _text(size, 'height'),
+      return values.image_size(objects.text(size, 'width'), objects.text(size, 'height'),
                                '<size>', text=True, file=name, item='<size>')
     except SkippableError as e:
       self.issues.append(report.Issue.from_error(
@@ -283,7 +284,7 @@ class _Reader:
     near = tuple(f for f in (mirrored, group.images, posixpath.dirname(name),
                              group.folder) if f is not None)
     split_folder = splits.split_from_folders(name.split('/')[:-1])
-    given = (_text(tree, 'filename') or '') if tree is not None else ''
+    given = (objects.text(tree, 'filename') or '') if tree is not None else ''
     stem = local_id.rsplit('/', 1)[-1]
     first = None
     for candidate, anywhere in ((given, False), (stem, False), (given, True),
@@ -325,63 +326,3 @@ def _file_error(problem: str, name: str, objects: int) -> SkippableError:
                          fix='Fix or re-export the annotation file.')
   error.objects = objects
   return error
-
-
-def _parse_object(element, index: int, file: str) -> ObjectAnnotation:
-  item = f'object #{index + 1}'
-  name = (_text(element, 'name') or '').strip()
-  where = f'{item} ({name or "no name"})'
-  obj = ObjectAnnotation(
-      label=name, where=where,
-      is_difficult=values.flag(_text(element, 'difficult'), '<difficult>',
-                               text=True, file=file, item=where),
-      is_truncated=values.flag(_text(element, 'truncated'), '<truncated>',
-                               text=True, file=file, item=where))
-  bndbox = element.find('bndbox')
-  if bndbox is not None:
-    obj.box = tuple(_number(bndbox, tag, file, where)
-                    for tag in ('xmin', 'ymin', 'xmax', 'ymax'))
-  polygon = element.find('polygon')
-  if polygon is not None:
-    obj.polygons = [_polygon_points(polygon, file, where)]
-  rotation = _attribute(element, 'rotation')
-  if rotation is not None and obj.box is not None and not obj.polygons:
-    # CVAT stores a rotated rectangle as its unrotated box and the angle.
-    degrees = values.number(rotation, 'rotation', text=True, file=file,
-                            item=where)
-    if degrees % 360:
-      obj.polygons, obj.box = [geometry.rotated_box(obj.box, degrees)], None
-  return obj
-
-
-def _attribute(element, name: str) -> str | None:
-  """`<attributes><attribute><name>N</name><value>V</value>` (CVAT)."""
-  for attribute in element.findall('attributes/attribute'):
-    if (_text(attribute, 'name') or '') == name:
-      return _text(attribute, 'value')
-  return None
-
-
-def _polygon_points(polygon, file: str, item: str) -> list[float]:
-  """`<pt><x/><y/></pt>...` (LabelMe, Labelbox) or `<x1/><y1/>...` (CVAT,
-  Roboflow)."""
-  points = polygon.findall('pt') or polygon.findall('point')
-  if points:
-    return [v for pt in points for v in (_number(pt, 'x', file, item),
-                                         _number(pt, 'y', file, item))]
-  coords, i = [], 1
-  while polygon.find(f'x{i}') is not None:
-    coords += [_number(polygon, f'x{i}', file, item),
-               _number(polygon, f'y{i}', file, item)]
-    i += 1
-  return coords
-
-
-def _text(element, tag: str) -> str | None:
-  text = element.findtext(tag)
-  return text.strip() if text else None
-
-
-def _number(element, tag: str, file: str, item: str) -> float:
-  return values.number(_text(element, tag), f'<{tag}>', text=True, file=file,
-                       item=item)
