@@ -8,6 +8,7 @@ within its budget). A longer run is one command:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import tempfile
@@ -36,17 +37,25 @@ JSON_VALUES = st.recursive(
     max_leaves=20)
 
 
-def parse_and_encode(files: dict[str, bytes], parse_export) -> None:
-  """Runs a format's parser (given the ExportFiles) and the shared encoder
-  over `files`: every outcome is an example, a reported skip or an
-  ExportError, never another exception."""
+@contextlib.contextmanager
+def written(files: dict[str, bytes]):
+  """`files` (relative path -> bytes) written to a temporary export, as the
+  ExportFiles a parser reads."""
   with tempfile.TemporaryDirectory() as tmp:
     root = pathlib.Path(tmp)
     for name, data in files.items():
       (root / name).parent.mkdir(parents=True, exist_ok=True)
       (root / name).write_bytes(data)
+    yield ExportFiles(root)
+
+
+def parse_and_encode(files: dict[str, bytes], parse_export) -> None:
+  """Runs a format's parser (given the ExportFiles) and the shared encoder
+  over `files`: every outcome is an example, a reported skip or an
+  ExportError, never another exception."""
+  with written(files) as export:
     try:
-      parsed = parse_export(ExportFiles(root))
+      parsed = parse_export(export)
       found = first_seen((o.label, r.annotation_file)
                          for r in parsed.records for o in r.objects)
       classes = resolve_classes(parsed.classes, found)

@@ -186,12 +186,15 @@ def markdown(results: dict) -> str:
   return '\n'.join(lines)
 
 
-def write_markdown(path: pathlib.Path, section: str) -> None:
-  """Replaces the marked section, or appends it; other text is kept."""
+def write_markdown(path: pathlib.Path, section: str,
+                   start: str = START_MARKER, end: str = END_MARKER) -> None:
+  """Replaces the section between `start` and `end` (the section holds the
+  markers), or appends it; other text is kept. Every benchmark writes its
+  own section of BENCHMARKS.md this way."""
   text = path.read_text() if path.is_file() else '# Benchmarks\n'
-  if START_MARKER in text and END_MARKER in text:
-    head, rest = text.split(START_MARKER, 1)
-    tail = rest.split(END_MARKER, 1)[1]
+  if start in text and end in text:
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
     text = head + section + tail
   else:
     text = text.rstrip('\n') + '\n\n' + section + '\n'

@@ -39,6 +39,7 @@ import tempfile
 import time
 
 from scripts.benchmarks import bench_export
+from scripts.benchmarks import bench_report
 from scripts.benchmarks.benchmark import load, machine
 
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
@@ -247,13 +248,7 @@ def verdict(results: dict) -> str:
 
 
 def write_markdown(path: pathlib.Path, section: str) -> None:
-  text = path.read_text() if path.exists() else ''
-  if START_MARKER in text and END_MARKER in text:
-    head, rest = text.split(START_MARKER, 1)
-    text = head + section + rest.split(END_MARKER, 1)[1]
-  else:
-    text = text.rstrip('\n') + '\n\n' + section + '\n'
-  path.write_text(text)
+  bench_report.write_markdown(path, section, START_MARKER, END_MARKER)
 
 
 def main(argv=None):

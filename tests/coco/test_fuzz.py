@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import collections
 import json
-import pathlib
-import tempfile
 
 from hypothesis import given, strategies as st
 
-from tests.fuzzing import FUZZ, JPEG, JSON_VALUES, parse_and_encode
+from tests.fuzzing import written, FUZZ, JPEG, JSON_VALUES, parse_and_encode
 from tfds_builders.coco import parse
 from tfds_builders.core import encode
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import BACKGROUND, first_seen, resolve_classes
 
 
@@ -109,13 +106,9 @@ def test_coco_files_about_the_same_images(images_a, images_b, anns_a,
 def _check_accounting(files: dict[str, bytes]):
   """Parses and encodes `files`; returns the parsed export, or None when it
   is refused with an ExportError. Every annotation is kept or reported."""
-  with tempfile.TemporaryDirectory() as tmp:
-    root = pathlib.Path(tmp)
-    for name, data in files.items():
-      (root / name).parent.mkdir(parents=True, exist_ok=True)
-      (root / name).write_bytes(data)
+  with written(files) as export:
     try:
-      parsed = parse.parse_export(ExportFiles(root))
+      parsed = parse.parse_export(export)
       classes = resolve_classes(parsed.classes, first_seen(
           (o.label, r.annotation_file) for r in parsed.records
           for o in r.objects))
