@@ -185,3 +185,18 @@ def test_masks_without_xml_become_objects(tmp_path):
   warning, = report['issues']
   assert (warning['item'], warning['action']) == ('frame_000002', 'warning')
   assert 'has no class mask' in warning['problem']
+
+
+@pytest.mark.parametrize('fixture', ['cvat_rgb', 'roboflow', 'mixed',
+                                     'vocdevkit', 'split_folders'])
+def test_reading_on_every_core_gives_the_same_export(monkeypatch, fixture):
+  from tfds_builders.core.exportfs import ExportFiles  # pylint: disable=g-import-not-at-top
+  from tfds_builders.voc import parse  # pylint: disable=g-import-not-at-top
+  one = parse.parse_export(ExportFiles(VOC / fixture))
+  monkeypatch.setattr(parse, 'PARALLEL_FROM', 1)  # in worker processes
+  files = ExportFiles(VOC / fixture)
+  many = parse.parse_export(files)
+  assert many.records == one.records and many.issues == one.issues
+  assert (many.export_images, many.export_objects) == (
+      one.export_images, one.export_objects)
+  assert set(files.digests) >= {x for x in files.files(suffixes=('.xml',))}

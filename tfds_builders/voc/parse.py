@@ -22,12 +22,13 @@ encoder pairs instances with objects by box when the order does not fit.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 
 from lxml import etree
 
-from tfds_builders.core import report, splits, values
+from tfds_builders.core import parallel, report, splits, values
 from tfds_builders.core.class_files import find_class_file, read_class_file
 from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.exportfs import ExportFiles, decode_text
@@ -39,7 +40,9 @@ from tfds_builders.core.records import (ImageRecord, MaskRef, ParsedExport,
 from tfds_builders.voc import objects
 from tfds_builders.voc.layout import MASK_FOLDERS, Group, find_groups
 
-MAX_XML_BYTES = 32 << 20  # VOC files are a few KB; lxml needs ~10x in memory
+MAX_XML_BYTES = 32 << 20
+# XML files read in worker processes from this many on (fewer: this one).
+PARALLEL_FROM = 256  # VOC files are a few KB; lxml needs ~10x in memory
 # Entity expansion and network access off: no XXE, no billion laughs.
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True,
                               load_dtd=False, huge_tree=False)
@@ -53,13 +56,12 @@ def parse_export(files: ExportFiles) -> ParsedExport:
   classes, value_map = _class_list(files, groups)
   reader = _Reader(files, lookup, value_map, prefix_ids=sum(
       g.annotations is not None or g.masks_only for g in groups) > 1)
+  _read_all(reader, groups)
   for group in groups:
     if group.masks_only:
       reader.read_masks_only(group)
-      continue
-    for name in group.xml_files:
-      reader.read_xml(group, name)
-    reader.add_listed_without_xml(group)
+    else:
+      reader.add_listed_without_xml(group)
   reader.issues += lookup.unclaimed_issues()
   reader.issues += reader.unused_masks(groups)
   label_files = [n for n in (find_class_file(files, ''),) if n]
@@ -95,57 +97,85 @@ class _Reader:
     self._by_image: dict[str, str] = {}  # image file -> its XML
     self._ids: dict[str, set[str]] = {}  # group folder -> ids read
     self._used_masks: set[str] = set()
+    self.groups: list[Group] = []  # what the workers' tasks index
 
-  def read_xml(self, group: Group, name: str) -> None:
-    self.export_images += 1
+  def read_part(self, group: Group, name: str) -> '_Read':
+    """What one XML file says, with nothing shared changed: the part that
+    worker processes run (`parse_export` merges the parts in order)."""
     local_id = group.image_id(name)
-    self._ids.setdefault(group.folder, set()).add(local_id)
+    read = _Read(local_id)
+    saved, self.issues = self.issues, read.file_issues
     try:
-      tree = self._parse(name)
-    except SkippableError as e:
-      lost = getattr(e, 'objects', 0)
-      self.issues.append(report.Issue.from_error(
-          e, report.SKIPPED_IMAGE, lost, file=name))
-      self.export_objects += lost
-      # Its image is reported with it, not again as named by nothing.
-      self._find_image(ImageRecord(local_id, '', name), group, None, name,
-                       local_id)
+      try:
+        tree = self._parse(name)
+      except SkippableError as e:
+        read.lost = getattr(e, 'objects', 0)
+        read.error = report.Issue.from_error(e, report.SKIPPED_IMAGE,
+                                             read.lost, file=name)
+        # Its image is reported with it, not again as named by nothing.
+        record = ImageRecord(local_id, '', name)
+        self._find_image(record, group, None, name, local_id)
+        read.image = record.filename if record.image_path else None
+        return read
+      elements = tree.findall('object')
+      read.elements = len(elements)
+      self.issues = read.record_issues
+      record = read.record = ImageRecord(
+          image_id=self._image_id(group, local_id), filename='',
+          annotation_file=name, declared_size=self._declared_size(tree, name))
+      self._find_image(record, group, tree, name, local_id)
+      read.image = record.filename if record.image_path else None
+      seg_object = self._mask_file(group.segmentation_object, local_id)
+      seg_path = self.files.real_path(seg_object) if seg_object else None
+      for index, element in enumerate(elements):
+        try:
+          obj = objects.parse_object(element, index, name)
+          if seg_object:
+            obj.mask = MaskRef(path=seg_path, value=index + 1,
+                               file=seg_object, pair_by_box=True)
+          record.objects.append(obj)
+        except SkippableError as e:
+          self.issues.append(report.Issue.from_error(
+              e, report.SKIPPED_OBJECT, 1, file=name,
+              item=f'object #{index + 1}'))
+      return read
+    finally:
+      self.issues = saved
+      read.digest = self.files.digests.get(name)
+
+  def merge(self, group: Group, name: str, read: '_Read') -> None:
+    """Adds one file's part to the export, in file order."""
+    self.export_images += 1
+    self._ids.setdefault(group.folder, set()).add(read.local_id)
+    if read.digest:
+      self.files.digests[name] = read.digest
+    if read.image:
+      self.lookup.claim(read.image)
+    self.issues += read.file_issues
+    if read.error is not None:
+      self.issues.append(read.error)
+      self.export_objects += read.lost
       return
-    elements = tree.findall('object')
-    self.export_objects += len(elements)
-    split, source = self._split(group, local_id, name)
-    if split is False:
+    self.export_objects += read.elements
+    record = read.record
+    split, source = self._split(group, read.local_id, name)
+    if split is False:  # every object is lost with it: none reported apart
       self.issues.append(report.Issue(
           name, '', 'the image is in none of the split lists in'
           f' {group.folder or "."}/ImageSets', report.NOT_INCLUDED,
-          len(elements), fix='Add it to ImageSets/Main/<split>.txt.'))
+          read.elements, fix='Add it to ImageSets/Main/<split>.txt.'))
       return
-    record = ImageRecord(
-        image_id=self._image_id(group, local_id), filename='',
-        annotation_file=name, split=split, split_source=source,
-        declared_size=self._declared_size(tree, name))
-    self._find_image(record, group, tree, name, local_id)
     if record.image_path and record.filename in self._by_image:
       self.issues.append(report.Issue(
           name, '<filename>', f'names the same image as'
           f' {self._by_image[record.filename]}; only the first file is used',
-          report.SKIPPED_IMAGE, len(elements), fix='Merge the two files.'))
+          report.SKIPPED_IMAGE, read.elements, fix='Merge the two files.'))
       return
+    self.issues += read.record_issues
+    record.split, record.split_source = split, source
     self._by_image[record.filename] = name
-    seg_object = self._mask_file(group.segmentation_object, local_id)
-    seg_path = self.files.real_path(seg_object) if seg_object else None
-    for index, element in enumerate(elements):
-      try:
-        obj = objects.parse_object(element, index, name)
-        if seg_object:
-          obj.mask = MaskRef(path=seg_path, value=index + 1, file=seg_object,
-                             pair_by_box=True)
-        record.objects.append(obj)
-      except SkippableError as e:
-        self.issues.append(report.Issue.from_error(
-            e, report.SKIPPED_OBJECT, 1, file=name,
-            item=f'object #{index + 1}'))
-    self._add_semantic_mask(record, group, local_id)
+    self._mask_file(group.segmentation_object, read.local_id)  # used
+    self._add_semantic_mask(record, group, read.local_id)
     self.records.append(record)
 
   def add_listed_without_xml(self, group: Group) -> None:
@@ -319,6 +349,46 @@ class _Reader:
     if name and self.value_map is not None:
       record.semantic_mask = SemanticMaskRef(
           name, self.value_map, path=self.files.real_path(name))
+
+
+@dataclasses.dataclass
+class _Read:
+  """One XML file read (`_Reader.read_part`), waiting to be merged."""
+  local_id: str
+  error: report.Issue | None = None  # the file could not be used
+  lost: int = 0  # its objects, when it could not
+  elements: int = 0  # its <object>s
+  record: ImageRecord | None = None
+  image: str | None = None  # the image it names, found
+  file_issues: list = dataclasses.field(default_factory=list)
+  record_issues: list = dataclasses.field(default_factory=list)
+  digest: str | None = None  # sha256 of the file, for the manifest
+
+
+# The reader the forked workers read with (`_read_in_worker`).
+_WORKER_READER = None
+
+
+def _read_in_worker(task: tuple[int, str]) -> _Read:
+  group_index, name = task
+  return _WORKER_READER.read_part(_WORKER_READER.groups[group_index], name)
+
+
+def _read_all(reader: '_Reader', groups: list[Group]) -> None:
+  """Every group's XML files read, on every core when there are many, and
+  merged in file order: the same records and report whatever the workers."""
+  global _WORKER_READER
+  tasks = [(i, name) for i, g in enumerate(groups) if not g.masks_only
+           for name in g.xml_files]
+  workers = (None if len(tasks) >= PARALLEL_FROM else 0)
+  reader.groups, _WORKER_READER = groups, reader
+  try:
+    reads = parallel.in_order(_read_in_worker, tasks, workers=workers,
+                              chunk=64)
+    for (i, name), read in zip(tasks, reads):
+      reader.merge(groups[i], name, read)
+  finally:
+    _WORKER_READER = None
 
 
 def _file_error(problem: str, name: str, objects: int) -> SkippableError:
