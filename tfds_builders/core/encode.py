@@ -20,7 +20,7 @@ import tensorflow_datasets as tfds
 from tfds_builders.core import (geometry, images, mask_files, masks,
                                  object_masks, report, tfrecords)
 from tfds_builders.core.errors import SkippableError
-from tfds_builders.core.exportfs import read_file
+from tfds_builders.core.exportfs import read_file, read_head
 from tfds_builders.core.labels import BACKGROUND, ClassList
 from tfds_builders.core.example_proto import Example
 from tfds_builders.core.records import (ImageRecord, ObjectAnnotation,
@@ -119,22 +119,25 @@ def _load_image(record: ImageRecord, issues,
           f'image file not found: {record.missing_image or "no file named"}.',
           file=record.filename, item=f'listed in {record.annotation_file}',
           fix='Put the image in the export or fix its file name.')
-    data = read_file(record.image_path, file=record.filename)
+    data = (read_head(record.image_path, file=record.filename) if check_only
+            else read_file(record.image_path, file=record.filename))
   image = (images.check_header(data, file=record.filename) if check_only
            else images.check_image(data, file=record.filename))
   if image.repair:
     issues.append(report.Issue(record.filename, '', image.repair,
                                report.REPAIRED))
   declared = record.declared_size
+  turn = (images.turned_header if check_only  # `check` stores no pixels
+          else images.apply_exif_orientation)
   if record.exif_frame and image.exif_orientation > 1:
-    image = images.apply_exif_orientation(image, record.filename)
+    image = turn(image, record.filename)
     issues.append(report.Issue(
         record.filename, '', f'EXIF orientation {image.exif_orientation}:'
         ' the annotations use the frame viewers show, so the pixels are'
         ' stored turned that way (as PNG)', report.REPAIRED))
   elif declared and declared != (image.width, image.height):
     if image.exif_rotated and declared == (image.height, image.width):
-      image = images.apply_exif_orientation(image, record.filename)
+      image = turn(image, record.filename)
       issues.append(report.Issue(
           record.filename, '', 'EXIF orientation turns the stored'
           f' {declared[1]}x{declared[0]} pixels; the annotations use the'
@@ -161,7 +164,7 @@ def _image_in_record(where: RecordSlice) -> bytes:
 def _encode_objects(record: ImageRecord, width: int, height: int,
                     classes: ClassList, options: EncodeOptions, issues):
   kept = []
-  mask_cache = object_masks.MaskFiles(width, height)
+  mask_cache = object_masks.MaskFiles(width, height, options.check_only)
   mask_cache.pair_instances(record, issues)
   for obj in record.objects:
     try:

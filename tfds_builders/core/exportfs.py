@@ -112,6 +112,14 @@ def read_file(path: os.PathLike | str, *, limit: int = MAX_MEDIA_BYTES,
   return data
 
 
+def read_head(path: os.PathLike | str, size: int = 1 << 18, *,
+              file: str | None = None, item: str | None = None) -> bytes:
+  """The first `size` bytes of a confined regular file: all an image header
+  needs (`check` reads no pixels)."""
+  with open_regular(path, file=file, item=item) as f:
+    return f.read(size)
+
+
 def decode_text(data: bytes, *, file: str) -> tuple[str, str | None]:
   """`(text, warning or None)`: UTF-8 (BOM or not), UTF-16 with a BOM, else
   Windows-1252 (then Latin-1), which never fails, with a warning."""

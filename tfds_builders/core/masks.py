@@ -179,15 +179,7 @@ def decode_coco_segmentation(segmentation, height: int, width: int, *,
   fails a check raises SkippableError naming what is wrong.
   """
   if isinstance(segmentation, list):
-    parts = [values.check_coordinates(p, width, height, 'polygon', file=file,
-                                      item=item)
-             if isinstance(p, list) else _not_polygon(p, file, item)
-             for p in segmentation]
-    parts = [p.tolist() for p in parts if p.size >= 6]
-    if not parts:
-      raise SkippableError(
-          'segmentation has no polygon with at least 3 points.', file=file,
-          item=item, fix='Redraw the polygon or delete the annotation.')
+    parts = coco_polygons(segmentation, height, width, file=file, item=item)
     rle = coco_mask.merge(coco_mask.frPyObjects(parts, height, width))
   elif isinstance(segmentation, dict) and 'counts' in segmentation:
     rle = _checked_rle(segmentation, height, width, file, item)
@@ -198,6 +190,33 @@ def decode_coco_segmentation(segmentation, height: int, width: int, *,
         fix='Export polygons or RLE.')
   full = coco_mask.decode(rle)
   return Mask.from_full(full.max(axis=2) if full.ndim == 3 else full)
+
+
+def coco_polygons(segmentation: list, height: int, width: int, *, file: str,
+                  item: str) -> list[list[float]]:
+  """The checked parts of a COCO polygon segmentation (those with at least
+  3 points), or a SkippableError."""
+  parts = [values.check_coordinates(p, width, height, 'polygon', file=file,
+                                    item=item)
+           if isinstance(p, list) else _not_polygon(p, file, item)
+           for p in segmentation]
+  parts = [p.tolist() for p in parts if p.size >= 6]
+  if not parts:
+    raise SkippableError(
+        'segmentation has no polygon with at least 3 points.', file=file,
+        item=item, fix='Redraw the polygon or delete the annotation.')
+  return parts
+
+
+def outline(parts, height: int, width: int) -> Mask:
+  """What `check` keeps of a polygon mask: one pixel when it reaches into
+  the image (the rasteriser then always draws at least the pixels it
+  touches), none when it lies outside. Its extent is the vertices'."""
+  flat = np.concatenate([np.asarray(p, np.float64) for p in parts])
+  xs, ys = flat[0::2], flat[1::2]
+  inside = (xs.max() > 0 and ys.max() > 0 and xs.min() < width
+            and ys.min() < height)
+  return Mask(0, 0, np.ones((1, 1) if inside else (0, 0), bool))
 
 
 def _not_polygon(part, file: str, item: str):

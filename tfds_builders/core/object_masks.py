@@ -25,16 +25,23 @@ def object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
   the image, then clipped); that of any other mask is its pixels' box.
   """
   mask = polygons = None
+  outline_only = mask_cache.check_only  # `check`: polygons are not drawn
   if isinstance(obj.coco_segmentation, list):
     polygons = obj.coco_segmentation
-  if obj.coco_segmentation is not None:
+  if polygons and outline_only:
+    mask = masks.outline(masks.coco_polygons(polygons, height, width,
+                                             file=file, item=item),
+                         height, width)
+  elif obj.coco_segmentation is not None:
     mask = masks.decode_coco_segmentation(obj.coco_segmentation, height,
                                           width, file=file, item=item)
   elif obj.polygons or obj.relative_polygons:
     polygons = obj.polygons or [
         [v * (width if i % 2 == 0 else height) for i, v in enumerate(p)]
         for p in obj.relative_polygons]
-    mask = _rasterize(polygons, width, height, file, item)
+    parts = _checked_parts(polygons, width, height, file, item)
+    mask = (masks.outline(parts, height, width) if outline_only
+            else masks.rasterize_polygons(parts, height, width))
   elif obj.mask is not None:
     mask = mask_cache.mask(obj.mask, item)
   if mask is None:  # also: an instance file with no instance for it
@@ -46,8 +53,8 @@ def object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
   return mask, mask.box()
 
 
-def _rasterize(polygons, width: int, height: int, file: str,
-               item: str) -> masks.Mask:
+def _checked_parts(polygons, width: int, height: int, file: str,
+                   item: str) -> list:
   parts = []
   for part in polygons:
     checked = values.check_coordinates(part, width, height, 'polygon',
@@ -57,14 +64,15 @@ def _rasterize(polygons, width: int, height: int, file: str,
           f'polygon has {checked.size // 2} points; at least 3 are needed.',
           file=file, item=item, fix='Redraw the polygon or delete it.')
     parts.append(checked)
-  return masks.rasterize_polygons(parts, height, width)
+  return parts
 
 
 class MaskFiles:
   """Reads each mask file of an image once, whatever its number of objects."""
 
-  def __init__(self, width: int, height: int):
+  def __init__(self, width: int, height: int, check_only: bool = False):
     self._width, self._height = width, height
+    self.check_only = check_only
     self._ids: dict[str, dict[int, masks.Mask]] = {}
     self._paired: dict[int, masks.Mask | None] = {}  # id(MaskRef) -> mask
 
