@@ -70,3 +70,13 @@ def shard_bytes(version_dir: pathlib.Path) -> dict[str, bytes]:
   """The bytes of every shard of a built dataset folder, by file name."""
   return {p.name: p.read_bytes() for p in sorted(version_dir.iterdir())
           if '.tfrecord' in p.name or '.array_record' in p.name}
+
+
+# The peak resident memory of a child Python process, in KiB, as an expression
+# to print from the child's script. Not `resource.getrusage().ru_maxrss`:
+# Linux carries the parent's peak across fork and exec into the child's, so a
+# child of a pytest process that has grown to 2 GB reports at least 2 GB.
+# VmHWM belongs to the child's own address space, made new at exec.
+CHILD_PEAK_RSS_KIB = (
+    "int(next(line for line in open('/proc/self/status')"
+    " if line.startswith('VmHWM:')).split()[1])")

@@ -149,7 +149,7 @@ def markdown(results: dict) -> str:
     value = reads[key]['images_per_s']
     lines.append(_row([label, f'{value:.1f}', f'{ratio(value, bound):.2f}x']))
   lines += ['', '### Memory and disk', '',
-            'Peak resident memory (`ru_maxrss` of the build process; Beam'
+            'Peak resident memory (`VmHWM` of the build process; Beam'
             ' column: its largest worker) and dataset shard bytes against'
             ' the source JPEG bytes.', '',
             _row(['N', 'build', 'RSS after imports (MB)', 'peak RSS (MB)',

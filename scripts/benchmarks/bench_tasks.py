@@ -5,7 +5,7 @@
 Every task imports what it needs first (TensorFlow, TFDS, Beam...) and only
 then starts the clock, so interpreter and import time is left out for every
 contender alike. The result JSON holds the seconds, the images handled,
-the resident memory after the imports and the peak (`ru_maxrss`) of this
+the resident memory after the imports and the peak (`VmHWM`) of this
 process and of its children (Beam's workers).
 
 Tasks:
@@ -45,16 +45,22 @@ BEAM_FLAGS = dict(runner='DirectRunner',
                   direct_running_mode='multi_processing', direct_num_workers=2)
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
   for line in pathlib.Path('/proc/self/status').read_text().splitlines():
-    if line.startswith('VmRSS:'):
+    if line.startswith(field + ':'):
       return int(line.split()[1]) / 1024
   return float('nan')
 
 
+def _rss_mb() -> float:
+  return _status_mb('VmRSS')
+
+
 def _peaks() -> dict:
+  # VmHWM, not ru_maxrss: Linux carries the parent's peak across fork and
+  # exec into ru_maxrss, so this process would report at least the driver's.
   return {
-      'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      'peak_rss_mb': _status_mb('VmHWM'),
       'peak_child_rss_mb':
           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 

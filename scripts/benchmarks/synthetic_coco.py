@@ -78,13 +78,15 @@ def write_export(out: pathlib.Path, annotations: int, per_image: int) -> None:
 
 
 _PROBE = """
-import json, pathlib, resource, sys
+import json, pathlib, sys
 from tfds_builders.coco import parse
 from tfds_builders.core.exportfs import ExportFiles
-def rss_mb():
+def status_mb(field):  # VmHWM: ru_maxrss would include the parent's peak
   for line in open('/proc/self/status'):
-    if line.startswith('VmRSS'):
+    if line.startswith(field + ':'):
       return int(line.split()[1]) / 1024
+def rss_mb():
+  return status_mb('VmRSS')
 before = rss_mb()
 root = pathlib.Path(sys.argv[2])
 if sys.argv[1] == 'json':
@@ -92,7 +94,7 @@ if sys.argv[1] == 'json':
     kept = json.load(f)
 else:
   kept = parse.parse_export(ExportFiles(root))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = status_mb('VmHWM')
 print(f'{before:.0f} {peak:.0f} {rss_mb():.0f}')
 """
 
