@@ -24,30 +24,21 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
-
-from lxml import etree
 
 from tfds_builders.core import parallel, report, splits, values
 from tfds_builders.core.class_files import find_class_file, read_class_file
 from tfds_builders.core.errors import SkippableError
-from tfds_builders.core.exportfs import ExportFiles, decode_text
+from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import ClassList
 from tfds_builders.core.lookup import ImageLookup
 from tfds_builders.core.mask_files import VOC_CLASSES, ValueMap
 from tfds_builders.core.records import (ImageRecord, MaskRef, ParsedExport,
                                         SemanticMaskRef)
-from tfds_builders.voc import objects
+from tfds_builders.voc import objects, xml_file
 from tfds_builders.voc.layout import MASK_FOLDERS, Group, find_groups
 
-MAX_XML_BYTES = 32 << 20
 # XML files read in worker processes from this many on (fewer: this one).
 PARALLEL_FROM = 256  # VOC files are a few KB; lxml needs ~10x in memory
-# Entity expansion and network access off: no XXE, no billion laughs.
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True,
-                              load_dtd=False, huge_tree=False)
-_OBJECT_TAG = re.compile(rb'<(?:[\w.-]+:)?object[\s>/]')
-_DECLARATION = re.compile(r'^\s*<\?xml[^>]*\?>')
 
 
 def parse_export(files: ExportFiles) -> ParsedExport:
@@ -107,7 +98,7 @@ class _Reader:
     saved, self.issues = self.issues, read.file_issues
     try:
       try:
-        tree = self._parse(name)
+        tree = xml_file.read_annotation(self.files, name, self.issues)
       except SkippableError as e:
         read.lost = getattr(e, 'objects', 0)
         read.error = report.Issue.from_error(e, report.SKIPPED_IMAGE,
@@ -237,42 +228,6 @@ class _Reader:
 
   # Helpers.
 
-  def _parse(self, name: str):
-    """The XML's root element, namespaces dropped; SkippableError with the
-    number of objects lost when it cannot be used."""
-    data = self.files.read_bytes(name, limit=MAX_XML_BYTES)
-    objects = len(_OBJECT_TAG.findall(data))
-    try:
-      tree = etree.fromstring(data, _XML_PARSER)
-    except etree.XMLSyntaxError as e:
-      tree = self._parse_other_encoding(data, name, e, objects)
-    if tree is None:
-      raise _file_error('the file holds no XML element.', name, objects)
-    if b'xmlns' in data:  # namespaces are rare: only then walk every tag
-      for element in tree.iter():
-        if isinstance(element.tag, str) and '}' in element.tag:
-          element.tag = element.tag.split('}', 1)[1]
-    if tree.tag != 'annotation':
-      raise _file_error(f'root element is <{tree.tag}>, not <annotation>: not'
-                        ' a PASCAL VOC annotation.', name,
-                        len(tree.findall('.//object')))
-    return tree
-
-  def _parse_other_encoding(self, data: bytes, name: str, error, objects: int):
-    """XML that is not UTF-8 and does not say what it is: read with the
-    text fallback (reported) when that makes it parse."""
-    text, warning = decode_text(data, file=name)
-    if warning:
-      try:
-        tree = etree.fromstring(_DECLARATION.sub('', text), _XML_PARSER)
-      except (etree.XMLSyntaxError, ValueError):
-        tree = None
-      if tree is not None:
-        self.issues.append(report.Issue(name, '', warning, report.WARNING,
-                                        fix='Save the file as UTF-8.'))
-        return tree
-    raise _file_error(f'malformed XML ({error}).', name, objects)
-
   def _split(self, group: Group, local_id: str, name: str):
     """(split, source); split False: the lists leave the image out."""
     if group.lists is not None:
@@ -297,8 +252,9 @@ class _Reader:
     if size is None:
       return None
     try:
-      return values.image_size(objects.text(size, 'width'), objects.text(size, 'height'),
-                               '<size>', text=True, file=name, item='<size>')
+      return values.image_size(
+          objects.text(size, 'width'), objects.text(size, 'height'), '<size>',
+          text=True, file=name, item='<size>')
     except SkippableError as e:
       self.issues.append(report.Issue.from_error(
           e, report.WARNING, file=name, item='<size>'))
@@ -390,9 +346,3 @@ def _read_all(reader: '_Reader', groups: list[Group]) -> None:
   finally:
     _WORKER_READER = None
 
-
-def _file_error(problem: str, name: str, objects: int) -> SkippableError:
-  error = SkippableError(problem, file=name,
-                         fix='Fix or re-export the annotation file.')
-  error.objects = objects
-  return error
