@@ -21,7 +21,9 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
   --data_dir "$WORK/tfds_data" --task segmentation --model unet \
   --output_dir "$WORK/runs/cars_unet"
 echo
-echo "Build report: $(ls "$WORK"/tfds_data/labelbox_cars/default/*/build_report.json)"
+VERSION=$(.venv/bin/python -c \
+  'from tfds_builders.labelbox.cars import LabelboxCars; print(LabelboxCars.VERSION)')
+echo "Build report: $WORK/tfds_data/labelbox_cars/default/$VERSION/build_report.json"
 echo "Predictions:  $WORK/runs/cars_unet/predictions.png"
 .venv/bin/python - "$WORK/runs/cars_unet/metrics.json" <<'PY'
 import json, sys
