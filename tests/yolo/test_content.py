@@ -232,3 +232,21 @@ def test_yaml_without_names_uses_the_class_file_or_nc(tmp_path):
   assert (report['classes'], report['class_source']) == (
       ['class_0', 'class_1'], 'data.yaml nc')
   assert report['issues'][0]['item'] == 'names:'
+
+
+def test_images_differing_only_in_case_keep_their_own_label_files(tmp_path):
+  """Linux tells labels/A.txt from labels/a.txt, as Ultralytics does there."""
+  export = write_export(tmp_path, {
+      'classes.txt': 'cat\ndog\n',
+      'images/A.jpg': image_bytes(), 'labels/A.txt': '0 0.25 0.25 0.1 0.1\n',
+      'images/a.jpg': image_bytes(), 'labels/a.txt': '1 0.75 0.75 0.1 0.1\n',
+      'images/b.JPG': image_bytes(), 'labels/B.txt': '1 0.5 0.5 0.1 0.1\n'})
+  report, builder = build_report('yolo_export/boxes', export, tmp_path)
+  assert report['issues'] == []
+  assert report['export'] == {'images': 3, 'objects': 3}
+  found = {key: (ex['objects']['label'].tolist(),
+                 np.round(ex['objects']['bbox'] * 20).tolist())
+           for key, ex in all_examples(builder).items()}
+  assert found == {'images/A': ([0], [[4, 4, 6, 6]]),
+                   'images/a': ([1], [[14, 14, 16, 16]]),
+                   'images/b': ([1], [[9, 9, 11, 11]])}  # one case: matched

@@ -40,8 +40,13 @@ MAX_LABEL_BYTES = 64 << 20  # a label file is a few hundred bytes per image
 _NOT_LABELS = ('readme', 'license', 'licence', 'notes', 'changelog')
 
 
-def label_for(image: str, labels: dict[str, str]) -> str | None:
-  """The label file of `image` (`labels`: lower-case name -> name)."""
+def label_for(image: str, labels: dict[str, list[str]]) -> str | None:
+  """The label file of `image` (`labels`: `by_lower_case` of the names).
+
+  The name in the image's own case first (Linux tells `A.txt` from `a.txt`,
+  as Ultralytics does there); another case only when it is the one file of
+  that name (exports made on Windows or macOS mix cases freely).
+  """
   parts = image.split('/')
   text_name = posixpath.splitext(parts[-1])[0] + '.txt'
   candidates = []
@@ -52,9 +57,19 @@ def label_for(image: str, labels: dict[str, str]) -> str | None:
       break
   candidates.append('/'.join(parts[:-1] + [text_name]))
   for candidate in candidates:
-    if candidate.lower() in labels:
-      return labels[candidate.lower()]
+    found = labels.get(candidate.lower(), [])
+    if candidate in found:
+      return candidate
+    if len(found) == 1:
+      return found[0]
   return None
+
+
+def by_lower_case(names) -> dict[str, list[str]]:
+  index: dict[str, list[str]] = {}
+  for name in names:
+    index.setdefault(name.lower(), []).append(name)
+  return index
 
 
 def parse_export(files: ExportFiles) -> ParsedExport:
@@ -87,13 +102,14 @@ class _Reader:
     self.issues: list[report.Issue] = []
     self.export_images = self.export_objects = 0
     used = set(layout.config_files)
-    self.labels = {n.lower(): n for n in files.files(suffixes=('.txt',))
-                   if n not in used and not config.is_class_file(n)}
+    self.label_files = [n for n in files.files(suffixes=('.txt',))
+                        if n not in used and not config.is_class_file(n)]
+    self.labels = by_lower_case(self.label_files)
     self.claimed: dict[str, str] = {}  # label file -> its image
     # Files the export's walk refused (symlinks leading out, special files):
     # an image whose label file is one of them is not a negative.
-    self.refused = {i.file.lower(): i.file for i in files.issues
-                    if i.action == report.NOT_INCLUDED}
+    self.refused = by_lower_case(i.file for i in files.issues
+                                 if i.action == report.NOT_INCLUDED)
     self._scores, self._keypoints = _Tally(), _Tally()
 
   def add_image(self, image: str, placement: Placement) -> None:
@@ -150,7 +166,8 @@ class _Reader:
     """Label files whose image is missing: skipped, with their objects."""
     image_folders = {posixpath.dirname(n) for n in self.files.files(
         suffixes=IMAGE_SUFFIXES)}
-    for key, name in sorted(self.labels.items()):
+    for name in sorted(self.label_files):
+      key = name.lower()
       folder = posixpath.dirname(name)
       base = posixpath.basename(key)
       if name in self.claimed or base.startswith(_NOT_LABELS) or not (
