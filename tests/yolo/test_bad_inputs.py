@@ -203,6 +203,10 @@ def test_image_in_no_list_of_obj_data_is_not_included(tmp_path):
      ' column 6: not valid YAML'),
     ({'data.yaml': 'a: &a [x, x, x]\nb: [*a, *a]\nnames: [cat]\n'},
      r'aliases \(\*name\) are not accepted'),
+    ({'data.yaml': 'names: !!python/object/apply:os.system ["echo hi"]\n'},
+     'data.yaml: line 1: a value is tagged'
+     ' tag:yaml.org,2002:python/object/apply:os.system'),
+    ({'data.yaml': 'names: [cat, !dog x]\n'}, 'a value is tagged !dog'),
     ({'data.yaml': 'names: {0: cat, one: dog}\n'},
      "data.yaml: names: one: class id 'one' is not a whole number"),
     ({'data.yaml': 'names: cat\n'}, "names is 'cat', not a list"),

@@ -33,6 +33,10 @@ from tfds_builders.core.mask_files import special_name
 MAX_CONFIG_BYTES = 4 << 20  # dataset files are a few KB
 _MAX_DEPTH = 32
 _NULL_TAG = 'tag:yaml.org,2002:null'
+# The tags YAML's core schema resolves plain values to (what `safe_load`
+# knows); any other (`!!python/...`, `!custom`) is refused.
+_PLAIN_TAGS = frozenset(f'tag:yaml.org,2002:{t}' for t in (
+    'str', 'int', 'float', 'bool', 'null', 'seq', 'map', 'timestamp'))
 CLASS_FILE_NAMES = ('obj.names', 'classes.txt', '_darknet.labels')
 CLASS_FILE_SUFFIXES = ('.names',)
 
@@ -104,6 +108,12 @@ def _plain(node, name: str, depth: int):
   if depth > _MAX_DEPTH:
     raise ExportError('YAML is nested too deeply.', file=name,
                       fix='A dataset file needs two levels.')
+  if node.tag not in _PLAIN_TAGS:  # `compose` keeps tags yaml.safe_load refuses
+    raise ExportError(
+        f'a value is tagged {node.tag}, which a dataset file does not use'
+        ' (yaml.safe_load refuses it too).', file=name,
+        item=f'line {node.start_mark.line + 1}',
+        fix='Write the value as plain text, a list or a mapping.')
   if isinstance(node, yaml.ScalarNode):
     return None if node.tag == _NULL_TAG else node.value
   if isinstance(node, yaml.SequenceNode):
