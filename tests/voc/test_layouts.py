@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 from tests.builds import all_examples, build, examples, read_report
+from tests.fixtures.writers import (box_xml, image_bytes, palette_png,
+                                    write_export)
 from tests.paths import DUMMY_DATA
+from tfds_builders.core.errors import ExportError
 from tfds_builders.core.mask_files import VOC_CLASSES
 
 VOC = DUMMY_DATA / 'voc'
@@ -200,3 +203,51 @@ def test_reading_on_every_core_gives_the_same_export(monkeypatch, fixture):
   assert (many.export_images, many.export_objects) == (
       one.export_images, one.export_objects)
   assert set(files.digests) >= {x for x in files.files(suffixes=('.xml',))}
+
+
+def _two_dataset_folders(tmp_path, with_masks: bool):
+  files = {}
+  for folder, names in (('A', 'cat\ndog\n'), ('B', 'dog\ncat\n')):
+    files[f'{folder}/labels.txt'] = names
+    files[f'{folder}/JPEGImages/x.jpg'] = image_bytes()
+    files[f'{folder}/Annotations/x.xml'] = box_xml('x.jpg')
+    if with_masks:  # cat is 1 in A's list, 2 in B's
+      mask = np.zeros((30, 40), np.uint8)
+      mask[3:25, 2:20] = names.split().index('cat') + 1
+      files[f'{folder}/SegmentationClass/x.png'] = palette_png(mask)
+  return write_export(tmp_path, files)
+
+
+def test_dataset_folders_whose_class_files_disagree(tmp_path):
+  """A mask value must mean one class in the whole export: refused when
+  masks depend on it; without masks the first file's order, with a warning."""
+  with pytest.raises(ExportError, match=r'A/labels.txt and B/labels.txt give'
+                     r' different classes or mask values \(cat, dog / dog,'
+                     r' cat\)'):
+    build('voc_export', _two_dataset_folders(tmp_path / 'm', True),
+          tmp_path / 'dm')
+  builder = build('voc_export/boxes',
+                  _two_dataset_folders(tmp_path / 'b', False), tmp_path / 'db')
+  report = read_report(builder)
+  assert builder.info.features['objects']['label'].names == ['cat', 'dog']
+  assert [(i['file'], i['action'], i['problem']) for i in report['issues']
+          ] == [('B/labels.txt', 'warning',
+                 'lists other classes than A/labels.txt; A/labels.txt is'
+                 ' used')]
+
+
+def test_split_list_ids_with_suffixes_and_paths_leading_out(tmp_path):
+  """`b.jpg` in a list is the id `b` (its XML's objects are kept, once);
+  `../c` is no id of the export: reported, never looked up."""
+  export = write_export(tmp_path, {
+      'JPEGImages/b.jpg': image_bytes(), 'Annotations/b.xml': box_xml('b.jpg'),
+      'JPEGImages/c.jpg': image_bytes(),
+      'ImageSets/Main/train.txt': 'b.jpg\nb\n../c\n'})
+  builder = build('voc_export/boxes', export, tmp_path / 'data')
+  report = read_report(builder)
+  assert report['nothing_lost']
+  assert by_split(builder) == {'train': ['b']}
+  assert all_examples(builder)['b']['objects']['label'].tolist() == [0]
+  assert [(i['file'], i['item'], i['action']) for i in report['issues']] == [
+      ('ImageSets/Main/train.txt', '../c', 'skipped image'),
+      ('JPEGImages/c.jpg', '', 'not included')]

@@ -30,6 +30,7 @@ from tfds_builders.core import splits
 from tfds_builders.core.class_files import read_name_list
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
+from tfds_builders.core.lookup import IMAGE_SUFFIXES
 
 _ANNOTATIONS = 'annotations'
 _IMAGES = ('jpegimages', 'images')
@@ -157,8 +158,13 @@ def _read_split_lists(files: ExportFiles, folders: set[str], folder: str
 
 def _list_entry(line: str) -> str:
   """The image id of a split-list line: the whole line, without the
-  ` 1` / ` -1` / ` 0` flag of per-class lists (ids may hold spaces)."""
+  ` 1` / ` -1` / ` 0` flag of per-class lists (ids may hold spaces), and
+  without an image or XML suffix (`b.jpg` is the id `b`: hand-written and
+  script-made lists often keep it)."""
   head, _, flag = line.rpartition(' ')
   if head and flag in ('1', '-1', '0'):
-    return head.strip()
+    line = head.strip()
+  stem, suffix = posixpath.splitext(line)
+  if stem and suffix.lower() in IMAGE_SUFFIXES + ('.xml',):
+    return stem
   return line

@@ -26,15 +26,13 @@ import dataclasses
 import posixpath
 
 from tfds_builders.core import parallel, report, splits, values
-from tfds_builders.core.class_files import find_class_file, read_class_file
 from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.exportfs import ExportFiles
-from tfds_builders.core.labels import ClassList
 from tfds_builders.core.lookup import ImageLookup
-from tfds_builders.core.mask_files import VOC_CLASSES, ValueMap
+from tfds_builders.core.mask_files import ValueMap
 from tfds_builders.core.records import (ImageRecord, MaskRef, ParsedExport,
                                         SemanticMaskRef)
-from tfds_builders.voc import objects, xml_file
+from tfds_builders.voc import class_list, objects, xml_file
 from tfds_builders.voc.layout import MASK_FOLDERS, Group, find_groups
 
 # XML files read in worker processes from this many on (fewer: this one).
@@ -44,9 +42,11 @@ PARALLEL_FROM = 256  # VOC files are a few KB; lxml needs ~10x in memory
 def parse_export(files: ExportFiles) -> ParsedExport:
   groups = find_groups(files)
   lookup = ImageLookup(files, ignore_folders=MASK_FOLDERS)
-  classes, value_map = _class_list(files, groups)
+  class_issues: list[report.Issue] = []
+  classes, value_map = class_list.read(files, groups, class_issues)
   reader = _Reader(files, lookup, value_map, prefix_ids=sum(
       g.annotations is not None or g.masks_only for g in groups) > 1)
+  reader.issues += class_issues
   _read_all(reader, groups)
   for group in groups:
     if group.masks_only:
@@ -55,24 +55,12 @@ def parse_export(files: ExportFiles) -> ParsedExport:
       reader.add_listed_without_xml(group)
   reader.issues += lookup.unclaimed_issues()
   reader.issues += reader.unused_masks(groups)
-  label_files = [n for n in (find_class_file(files, ''),) if n]
+  label_files = class_list.class_files(files, groups)
   return ParsedExport(
       'PASCAL VOC (' + '; '.join(g.name for g in groups) + ')',
       reader.records, classes, reader.export_images, reader.export_objects,
       reader.issues, source_files=[files.path(n) for n in label_files + [
           x for g in groups for x in g.xml_files]])
-
-
-def _class_list(files: ExportFiles, groups: list[Group]
-                ) -> tuple[ClassList | None, ValueMap | None]:
-  name = find_class_file(files, '', *(g.folder for g in groups))
-  if name:
-    return read_class_file(files, name)
-  if any(g.segmentation_class for g in groups):
-    return (ClassList(VOC_CLASSES, "the VOC devkit's 20 classes (the export"
-                      ' has class masks and no labels.txt or labelmap.txt)'),
-            ValueMap.voc_devkit())
-  return None, None
 
 
 class _Reader:
@@ -176,10 +164,25 @@ class _Reader:
       if local_id in read:
         continue
       self.export_images += 1
+      if local_id.startswith('/') or '..' in local_id.split('/'):
+        self.issues.append(report.Issue(
+            source, local_id, 'is not an image id of this export (a path'
+            ' leading out of its folder)', report.SKIPPED_IMAGE,
+            fix='List each image by its file name without suffix.'))
+        continue
       record = ImageRecord(image_id=self._image_id(group, local_id),
                            filename='', annotation_file=source, split=split,
                            split_source=source)
       self._find_image(record, group, None, source, local_id)
+      if record.image_path and record.filename in self._by_image:
+        self.issues.append(report.Issue(
+            source, local_id, f'names the image of'
+            f' {self._by_image[record.filename]}, which is used; this line'
+            ' adds nothing', report.WARNING,
+            fix='List each image once, by its id.'))
+        self.export_images -= 1  # the same image, counted with its XML
+        continue
+      self._by_image[record.filename] = source
       self.issues.append(report.Issue(
           source, local_id, 'listed in a split but has no annotation file;'
           ' kept as an image without objects', report.WARNING,
