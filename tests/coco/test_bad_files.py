@@ -72,14 +72,21 @@ def test_json_syntax_error_names_line_and_column(tmp_path):
     ('images/../../outside.jpg', 'climbs out of the export folder'),
     ('/etc/hosts', 'is absolute'), ('C:\\images\\a.jpg', 'is absolute'),
     ('a.jpg\0.png', 'contains a NUL byte')])
-def test_file_name_leaving_the_export_is_refused(tmp_path, file_name,
-                                                 problem):
-  images = [{'id': 1, 'file_name': file_name, 'width': 40, 'height': 30}]
-  export = small_export(tmp_path, [annotation(7)], images=images)
-  with pytest.raises(ExportError, match=problem) as error:
-    build('coco_export', export, tmp_path / 'data')
-  assert (error.value.file, error.value.item) == (ANNOTATIONS,
-                                                  'image id 1: file_name')
+def test_file_name_leaving_the_export_is_a_skipped_image(tmp_path, file_name,
+                                                         problem):
+  """Never opened; its image is skipped with its objects, not the build."""
+  (tmp_path / 'outside.jpg').write_bytes(image_bytes(size=(50, 50)))
+  images = [{'id': 1, 'file_name': file_name, 'width': 40, 'height': 30},
+            {'id': 2, 'file_name': 'b.jpg', 'width': 40, 'height': 30}]
+  export = small_export(tmp_path, [annotation(7), annotation(8, image_id=2)],
+                        images=images)
+  report, builder = build_report('coco_export/boxes', export, tmp_path)
+  skipped = [i for i in report['issues'] if i['action'] == 'skipped image']
+  assert [(i['file'], i['item'], i['objects_lost']) for i in skipped] == [
+      (file_name, f'listed in {ANNOTATIONS}', 1)]
+  assert problem in skipped[0]['problem']
+  assert [ex['image/filename'] for ex in all_examples(builder).values()
+          ] == [b'images/b.jpg']
 
 
 def test_image_symlinked_out_of_the_export_is_not_read(tmp_path):

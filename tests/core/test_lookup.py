@@ -2,7 +2,6 @@
 
 import pytest
 
-from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import ImageLookup
 
@@ -50,9 +49,13 @@ def test_anywhere_can_be_turned_off(lookup):
   assert lookup.find('e.png', anywhere=False).name is None
 
 
-def test_paths_leaving_the_export_are_errors(lookup):
-  with pytest.raises(ExportError, match='climbs out'):
-    lookup.find('../a.jpg', file='x.xml')
+@pytest.mark.parametrize('name, problem', [
+    ('../a.jpg', 'climbs out of the export folder'),
+    ('/abs/a.jpg', 'is absolute'), ('C:\\a.jpg', 'is absolute')])
+def test_paths_leaving_the_export_are_not_found(lookup, name, problem):
+  found = lookup.find(name, file='x.xml')
+  assert found.name is None and problem in found.problem
+  assert 'images/train/a.jpg' in lookup.unclaimed()  # not by base name
 
 
 def test_unclaimed_images_exclude_masks_and_found_ones(lookup):

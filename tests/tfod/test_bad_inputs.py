@@ -482,16 +482,21 @@ def test_gzip_records_and_missing_image_files(tmp_path):
       'skipped image', 2)]
 
 
-def test_image_filename_leaving_the_export_is_refused(tmp_path):
+def test_image_filename_leaving_the_export_is_never_opened(tmp_path):
+  """A record without embedded image whose file name leads out: its image
+  is skipped with the reason, the other record is built."""
   record = _example(b'', [(0.1, 0.1, 0.5, 0.5)],
                     image__filename=[b'../../etc/passwd'],
                     image__object__class__label=[1])
   root = _export(tmp_path, [GOOD, record])
-  with pytest.raises(ExportError) as raised:
-    parse.parse_export(ExportFiles(root))
-  assert raised.value.file == 'train.record'
-  assert raised.value.item == 'train.record record 1: image/filename'
-  assert 'climbs out of the export folder' in raised.value.problem
+  report = read_report(build('tfod_export/boxes', root, tmp_path / 'data'))
+  assert report['nothing_lost']
+  assert report['dataset_totals'] == {'images': 1, 'objects': 1}
+  [(file, item, problem, action, lost)] = _issues(report)
+  assert (file, item, action, lost) == (
+      '../../etc/passwd', 'listed in train.record record 1', 'skipped image',
+      1)
+  assert 'climbs out of the export folder' in problem
 
 
 def test_images_no_record_names_are_reported(tmp_path):

@@ -151,13 +151,28 @@ def test_folder_holding_no_known_format(tmp_path):
 @pytest.mark.parametrize('filename, problem', [
     ('../../secret.jpg', 'climbs out of the export folder'),
     ('/etc/passwd', 'is absolute'),
+    ('C:\\Users\\me\\secret.jpg', 'is absolute'),
 ])
-def test_filename_leaving_the_export_is_refused(tmp_path, filename, problem):
-  (tmp_path / 'secret.jpg').write_bytes(image_bytes())
-  export = good_voc(tmp_path, **{'annotations/a.xml': box_xml(filename)})
-  with pytest.raises(ExportError, match=problem) as e:
-    build('voc_export', export, tmp_path / 'data')
-  assert 'annotations/a.xml: <filename>' in str(e.value)
+def test_filename_leaving_the_export_is_never_opened(tmp_path, filename,
+                                                      problem):
+  """The path is not looked up; its XML's image is found by the XML's own
+  name when there is one (a.xml -> a.jpg), else skipped with the reason.
+  One such XML never stops the build."""
+  (tmp_path / 'secret.jpg').write_bytes(image_bytes(size=(50, 50)))
+  export = good_voc(tmp_path, **{
+      'annotations/a.xml': box_xml(filename),
+      'annotations/z.xml': box_xml(filename)})
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  issue = only_issue(report)
+  assert (issue['file'], issue['item'], issue['action'],
+          issue['objects_lost']) == (filename, 'listed in annotations/z.xml',
+                                     'skipped image', 1)
+  assert issue['problem'].startswith('image file not found: path')
+  assert problem in issue['problem']
+  found = all_examples(builder)
+  assert sorted(found) == ['a', 'b']
+  assert found['a']['image/filename'] == b'images/a.jpg'
+  assert found['a']['image'].shape[:2] == (30, 40)  # not the 50x50 secret
 
 
 def test_symlinked_image_leading_out_is_refused(tmp_path):

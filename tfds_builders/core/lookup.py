@@ -23,6 +23,7 @@ import dataclasses
 import posixpath
 
 from tfds_builders.core import report
+from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles, check_name
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif',
@@ -57,13 +58,19 @@ class ImageLookup:
            item: str | None = None, anywhere: bool = True) -> Found:
     """The image `name` refers to (see the module doc for the order).
 
-    `name` must be relative (an ExportError otherwise); `near` are folders
+    A `name` that is absolute or climbs out with `..` is not found (its
+    problem says why); `near` are folders
     relative to the export root, the annotation's own folder first;
     `split_folder` is the split's folder name as the export spells it
     (`valid`, `train2017`), when the annotation belongs to one. Without
     `anywhere`, step 2 (the image of that name anywhere) is left out.
     """
-    relative = check_name(name, file=file, item=item).as_posix()
+    try:
+      relative = check_name(name, file=file, item=item).as_posix()
+    except ExportError as e:
+      # One annotation's path leading out skips its image (reported), not
+      # the build; the path itself is never opened.
+      return Found(None, e.problem.rstrip('.'))
     folders = list(near) + ['', 'images']
     if split_folder:
       folders += [f'images/{split_folder}', split_folder]
