@@ -1,6 +1,7 @@
 """`python -m tfds_builders diff`: two real builds of an export before and
 after a round of edits, and the pairing rules on small hand-made indexes."""
 
+import json
 import pathlib
 import shutil
 import subprocess
@@ -230,3 +231,200 @@ def test_same_id_in_another_split_and_renames():
       '1 image replaced by other image bytes; 1 image moved between splits'
       ' (1 train -> test); 1 image renamed; 1 class added: hound; 1 class'
       ' removed: dog.')
+
+
+# Damaged folders and bad arguments: a clean `diff: FILE: problem Fix: ...`
+# and exit 2 (argparse's usage error for arguments), never a traceback.
+
+
+def index_line(image_id='a', split='train', sha='h1',
+               objects=(('cat', *BOX),)) -> str:
+  return json.dumps({'id': image_id, 'split': split, 'sha256': sha,
+                     'objects': [list(o) for o in objects]})
+
+
+def built_folder(folder: pathlib.Path, lines=None, report='default'):
+  """A hand-made built version: build_report.json and image_index.jsonl."""
+  folder.mkdir(parents=True)
+  if report == 'default':
+    report = json.dumps({'dataset': 'x/default/1.0.0',
+                         'classes': ['cat', 'dog']})
+  if report is not None:
+    (folder / 'build_report.json').write_text(report)
+  lines = [index_line()] if lines is None else lines
+  (folder / 'image_index.jsonl').write_text(''.join(f'{l}\n' for l in lines))
+  return folder
+
+
+def run_diff(capsys, *argv):
+  code = main.main(['diff', *map(str, argv)])
+  out = capsys.readouterr()
+  return code, out.out, out.err
+
+
+def test_markdown_into_a_folder_that_does_not_exist_creates_it(tmp_path,
+                                                               capsys):
+  good = built_folder(tmp_path / 'good')
+  notes = tmp_path / 'not' / 'yet' / 'notes.md'
+  code, out, err = run_diff(capsys, good, good, '--markdown', notes)
+  assert (code, err) == (0, '')
+  assert out.splitlines()[-1] == f'markdown written to {notes}'
+  assert notes.read_text().startswith('# x/default: 1.0.0 -> 1.0.0\n')
+
+
+@pytest.mark.parametrize('where', ['a folder', 'below a file'])
+def test_markdown_that_cannot_be_written_exits_2(where, tmp_path, capsys):
+  good = built_folder(tmp_path / 'good')
+  (tmp_path / 'file').write_text('')
+  notes = tmp_path if where == 'a folder' else tmp_path / 'file' / 'n.md'
+  code, _, err = run_diff(capsys, good, good, '--markdown', notes)
+  assert code == 2
+  assert err.startswith(f'diff: {notes}: cannot write the markdown (')
+  assert err.rstrip().endswith('Fix: Pass --markdown a file path you can'
+                               ' write to (folders on the way are created).')
+
+
+@pytest.mark.parametrize('report, problem', [
+    ('{bad', 'cannot read the build report (Expecting property name'),
+    ('[]', 'not a build report: it needs "dataset"'),
+    ('{"dataset": "x/default/1.0.0"}', 'not a build report: it needs'),
+    ('{"dataset": "x/default/1.0.0", "classes": [1]}', 'not a build report'),
+])
+def test_damaged_build_report_exits_2(report, problem, tmp_path, capsys):
+  good = built_folder(tmp_path / 'good')
+  bad = built_folder(tmp_path / 'bad', report=report)
+  code, out, err = run_diff(capsys, good, bad)
+  assert (code, out) == (2, '')
+  assert err.startswith(f'diff: {bad / "build_report.json"}: {problem}')
+  assert 'Fix: Rebuild that version to rewrite it; or delete' in err
+
+
+def test_index_alone_without_report_or_tfds_metadata_exits_2(tmp_path,
+                                                             capsys):
+  good = built_folder(tmp_path / 'good')
+  bad = built_folder(tmp_path / 'bad', report=None)
+  code, out, err = run_diff(capsys, bad, good)
+  assert (code, out) == (2, '')
+  assert err.startswith(
+      f'diff: {bad}: neither build_report.json nor dataset_info.json is'
+      ' here, so the dataset and its classes are unknown')
+  assert 'Fix: Rebuild that version' in err
+
+
+def test_damaged_tfds_metadata_without_report_exits_2(tmp_path, capsys):
+  good = built_folder(tmp_path / 'good')
+  bad = built_folder(tmp_path / 'bad', report=None)
+  (bad / 'dataset_info.json').write_text('{bad')
+  code, out, err = run_diff(capsys, good, bad)
+  assert (code, out) == (2, '')
+  assert err.startswith(
+      f'diff: {bad / "dataset_info.json"}: build_report.json is missing and'
+      ' the TFDS metadata does not give the dataset and its classes (')
+  assert 'Fix: Rebuild that version' in err
+
+
+BAD_OBJECT = ('not [label, ymin, xmin, ymax, xmax] with a string label and 4'
+              ' finite numbers')
+
+
+@pytest.mark.parametrize('line, problem', [
+    (index_line(objects=[('dog', 0.1, 0.1)]),
+     f'object #1 is ["dog", 0.1, 0.1], {BAD_OBJECT}'),
+    (index_line(objects=[('cat', *BOX), ('dog', 0.1, 0.1, 0.5, 0.5, 0.9)]),
+     f'object #2 is ["dog", 0.1, 0.1, 0.5, 0.5, 0.9], {BAD_OBJECT}'),
+    (index_line(objects=[('dog', 0.1, float('nan'), 0.5, 0.5)]),
+     f'object #1 is ["dog", 0.1, NaN, 0.5, 0.5], {BAD_OBJECT}'),
+    (index_line(objects=[('dog', 0.1, '0.1', 0.5, 0.5)]),
+     f'object #1 is ["dog", 0.1, "0.1", 0.5, 0.5], {BAD_OBJECT}'),
+    (index_line(objects=[('dog', 0.1, True, 0.5, 0.5)]),
+     f'object #1 is ["dog", 0.1, true, 0.5, 0.5], {BAD_OBJECT}'),
+    (index_line(objects=[(3, *BOX)]),
+     f'object #1 is [3, 0.1, 0.1, 0.5, 0.5], {BAD_OBJECT}'),
+    (index_line().replace('"objects": [', '"objects": {"x": ').replace(
+        ']]}', ']}}'), "'objects' is {'x': ['cat', 0.1, 0.1, 0.5, 0.5]},"
+     ' not a list'),
+    (index_line(split=None), "'split' is None, not a non-empty string"),
+    (index_line(image_id=7), "'id' is 7, not a non-empty string"),
+    ('{"id": "b", "split": "train", "objects": []}', "no 'sha256'"),
+    ('["b", "train"]', 'a JSON list, not an object'),
+])
+def test_bad_index_line_is_refused_with_file_and_line(line, problem,
+                                                      tmp_path, capsys):
+  good = built_folder(tmp_path / 'good')
+  bad = built_folder(tmp_path / 'bad', [index_line(image_id='z'), '', line])
+  code, out, err = run_diff(capsys, good, bad)
+  assert (code, out) == (2, '')
+  assert err == (f'diff: {bad / "image_index.jsonl"}: line 3: line is not an'
+                 f' index entry ({problem}). Fix: Rebuild that version (tfds'
+                 ' build NAME --imports tfds_builders --manual_dir EXPORT'
+                 ' --data_dir DIR) to rewrite it, then diff again.\n')
+
+
+def test_short_box_no_longer_crashes_the_comparison(tmp_path, capsys):
+  """The tester's case: a 3-number box reached geometry.iou (IndexError)."""
+  old = built_folder(tmp_path / 'old', [index_line(objects=[
+      ('dog', 0.5, 0.5, 0.9, 0.9)])])
+  new = built_folder(tmp_path / 'new', [index_line(objects=[
+      ('cat', 0.1, 0.1)])])
+  code, _, err = run_diff(capsys, old, new)
+  assert code == 2
+  assert err.startswith(f'diff: {new / "image_index.jsonl"}: line 1: line is'
+                        ' not an index entry (object #1 is ["cat", 0.1,'
+                        ' 0.1]')
+
+
+def test_duplicate_id_in_the_index_is_refused(tmp_path, capsys):
+  good = built_folder(tmp_path / 'good')
+  bad = built_folder(tmp_path / 'bad', [index_line(), index_line(sha='h2')])
+  code, _, err = run_diff(capsys, good, bad)
+  assert code == 2
+  assert err.startswith(f'diff: {bad / "image_index.jsonl"}: line 2: image id'
+                        " 'a' is listed twice.")
+
+
+@pytest.mark.parametrize('value', ['-1', '-0.001', 'nan', 'inf', '-inf'])
+def test_box_tolerance_must_be_finite_and_not_negative(value, tmp_path,
+                                                       capsys):
+  good = built_folder(tmp_path / 'good')
+  with pytest.raises(SystemExit) as stop:
+    main.main(['diff', str(good), str(good), f'--box_tolerance={value}'])
+  assert stop.value.code == 2
+  err = capsys.readouterr().err
+  assert (f'error: argument --box_tolerance: {value} is not a fraction of'
+          ' the image size: pass a finite number of 0 or more, e.g. 0.01'
+          in err)
+  with pytest.raises(ValueError, match='box_tolerance must be a finite'):
+    diff.compare(diff.load(good), diff.load(good), float(value))
+
+
+def test_box_tolerance_zero_and_not_a_number(tmp_path, capsys):
+  good = built_folder(tmp_path / 'good')
+  code, out, _ = run_diff(capsys, good, good, '--box_tolerance', '-0')
+  assert code == 0 and 'moved boxes (an edge beyond 0) (0)' in out
+  with pytest.raises(SystemExit) as stop:
+    main.main(['diff', str(good), str(good), '--box_tolerance', 'abc'])
+  assert stop.value.code == 2
+  assert ("argument --box_tolerance: 'abc' is not a number; pass a fraction"
+          in capsys.readouterr().err)
+
+
+def test_two_different_datasets_are_compared_with_a_note(tmp_path, capsys):
+  voc = built_folder(tmp_path / 'voc', report=json.dumps(
+      {'dataset': 'voc_export/boxes/1.1.0', 'classes': ['cat']}))
+  coco = built_folder(tmp_path / 'coco', [index_line(image_id='7')],
+                      report=json.dumps({'dataset': 'coco_export/boxes/1.1.0',
+                                         'classes': ['cat']}))
+  notes = tmp_path / 'notes.md'
+  code, out, _ = run_diff(capsys, voc, coco, '--markdown', notes)
+  assert code == 0
+  assert out.splitlines()[2] == (
+      'note: these are different datasets (voc_export/boxes,'
+      ' coco_export/boxes): images are matched by id, or by identical bytes'
+      ' under another id, so ids that each format spells its own way show as'
+      ' removed and added.')
+  # Same bytes under another id in the same split: a rename, not a loss.
+  assert 'renamed (same bytes, same split) (1):\n  a -> 7' in out
+  text = notes.read_text()
+  assert text.startswith('# voc_export/boxes 1.1.0 -> coco_export/boxes'
+                         ' 1.1.0\n')
+  assert 'Note: these are different datasets' in text

@@ -26,6 +26,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import math
 import pathlib
 
 from tfds_builders.core import geometry, report
@@ -128,22 +129,67 @@ def load(folder) -> Version:
         ' diff again.')
   dataset, classes = _dataset_and_classes(folder)
   images = {}
-  for number, line in enumerate(index.read_text(encoding='utf-8')
-                                .splitlines(), 1):
+  try:
+    text = index.read_text(encoding='utf-8')
+  except (OSError, UnicodeDecodeError) as e:
+    raise ExportError(f'cannot read the index ({e}).', file=str(index),
+                      fix=_REBUILD) from None
+  for number, line in enumerate(text.splitlines(), 1):
     if not line.strip():
       continue
     try:
-      entry = json.loads(line)
-      images[entry['id']] = {
-          'split': entry['split'], 'sha256': entry['sha256'],
-          'objects': [Obj(o[0], tuple(float(v) for v in o[1:5]))
-                      for o in entry['objects']]}
+      image_id, entry = _index_entry(json.loads(line))
     except (ValueError, KeyError, TypeError, IndexError) as e:
-      raise ExportError(f'line is not an index entry ({e!r}).',
+      problem = str(e) if isinstance(e, _BadEntry) else repr(e)
+      raise ExportError(f'line is not an index entry ({problem}).',
                         file=str(index), item=f'line {number}',
-                        fix='Rebuild the dataset to rewrite the index.'
-                        ) from None
+                        fix=_REBUILD) from None
+    if image_id in images:
+      raise ExportError(f'image id {image_id!r} is listed twice.',
+                        file=str(index), item=f'line {number}',
+                        fix=_REBUILD)
+    images[image_id] = entry
   return Version(folder, dataset, classes, images)
+
+
+_REBUILD = ('Rebuild that version (tfds build NAME --imports tfds_builders'
+            ' --manual_dir EXPORT --data_dir DIR) to rewrite it, then diff'
+            ' again.')
+
+
+class _BadEntry(ValueError):
+  """An index line that is JSON but not `{"id", "split", "sha256",
+  "objects": [[label, ymin, xmin, ymax, xmax], ...]}`."""
+
+
+def _index_entry(entry) -> tuple[str, dict]:
+  """`(id, {'split', 'sha256', 'objects'})` of one parsed index line, or
+  _BadEntry saying what is wrong with it."""
+  if not isinstance(entry, dict):
+    raise _BadEntry(f'a JSON {type(entry).__name__}, not an object')
+  for key in ('id', 'split', 'sha256', 'objects'):
+    if key not in entry:
+      raise _BadEntry(f'no {key!r}')
+  for key in ('id', 'split', 'sha256'):
+    if not isinstance(entry[key], str) or not entry[key]:
+      raise _BadEntry(f'{key!r} is {entry[key]!r}, not a non-empty string')
+  if not isinstance(entry['objects'], list):
+    raise _BadEntry(f"'objects' is {entry['objects']!r}, not a list")
+  objects = []
+  for number, o in enumerate(entry['objects'], 1):
+    if (not isinstance(o, list) or len(o) != 5 or not isinstance(o[0], str)
+        or not all(_is_finite_number(v) for v in o[1:])):
+      raise _BadEntry(f'object #{number} is {json.dumps(o)}, not [label,'
+                      ' ymin, xmin, ymax, xmax] with a string label and 4'
+                      ' finite numbers')
+    objects.append(Obj(o[0], tuple(float(v) for v in o[1:])))
+  return entry['id'], {'split': entry['split'], 'sha256': entry['sha256'],
+                       'objects': objects}
+
+
+def _is_finite_number(value) -> bool:
+  return (isinstance(value, (int, float)) and not isinstance(value, bool)
+          and math.isfinite(value))
 
 
 def _dataset_and_classes(folder: pathlib.Path) -> tuple[str, list[str]]:
@@ -151,11 +197,42 @@ def _dataset_and_classes(folder: pathlib.Path) -> tuple[str, list[str]]:
   (`dataset_info.json`, `features.json`) when the report is gone."""
   path = folder / report.REPORT_FILENAME
   if path.is_file():
-    data = json.loads(path.read_text(encoding='utf-8'))
-    return data['dataset'], list(data['classes'])
+    try:
+      data = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError) as e:  # UnicodeDecodeError is a ValueError
+      raise ExportError(f'cannot read the build report ({e}).',
+                        file=str(path), fix=_REPORT_FIX) from None
+    dataset = data.get('dataset') if isinstance(data, dict) else None
+    classes = data.get('classes') if isinstance(data, dict) else None
+    if not (isinstance(dataset, str) and dataset and
+            isinstance(classes, list) and
+            all(isinstance(c, str) for c in classes)):
+      raise ExportError(
+          'not a build report: it needs "dataset" (a name) and "classes"'
+          ' (a list of names).', file=str(path), fix=_REPORT_FIX)
+    return dataset, list(classes)
+  info_file = folder / 'dataset_info.json'
+  if not info_file.is_file():
+    raise ExportError(
+        f'neither {report.REPORT_FILENAME} nor dataset_info.json is here, so'
+        ' the dataset and its classes are unknown: the folder is not a'
+        ' complete build.', file=str(folder), fix=_REBUILD)
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  info = tfds.builder_from_directory(str(folder)).info
-  return info.full_name, list(info.features['objects']['label'].names)
+  try:
+    info = tfds.builder_from_directory(str(folder)).info
+    return info.full_name, list(info.features['objects']['label'].names)
+  except Exception as e:  # pylint: disable=broad-except
+    # TFDS raises many types here (DatasetInfoFileError, KeyError, JSON and
+    # protobuf errors): all mean the metadata cannot give the classes.
+    raise ExportError(
+        f'{report.REPORT_FILENAME} is missing and the TFDS metadata does not'
+        f' give the dataset and its classes ({type(e).__name__}: {e}).',
+        file=str(info_file), fix=_REBUILD) from None
+
+
+_REPORT_FIX = (f'Rebuild that version to rewrite it; or delete'
+               f' {report.REPORT_FILENAME}, and diff reads the classes from'
+               ' the TFDS metadata (dataset_info.json, features.json).')
 
 
 # Comparing.
@@ -163,6 +240,9 @@ def _dataset_and_classes(folder: pathlib.Path) -> tuple[str, list[str]]:
 
 def compare(old: Version, new: Version,
             box_tolerance: float = BOX_TOLERANCE) -> Diff:
+  if not (math.isfinite(box_tolerance) and box_tolerance >= 0):
+    raise ValueError(f'box_tolerance must be a finite number >= 0, not'
+                     f' {box_tolerance!r}.')
   diff = Diff(old, new, box_tolerance)
   kept = [(i, i) for i in sorted(set(old.images) & set(new.images))]
   same_bytes = _same_bytes(old, new)

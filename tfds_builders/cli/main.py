@@ -7,13 +7,15 @@
       skipped; 2: an error a build stops on.
   diff OLD_DIR NEW_DIR [--markdown FILE] [--box_tolerance 0.01]
       What changed between two built versions, and a draft release note.
-      Exit 0, or 2 when a folder cannot be read.
+      Exit 0, or 2 when a folder cannot be read or FILE cannot be
+      written.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import pathlib
 import sys
 
@@ -54,11 +56,29 @@ def parser() -> argparse.ArgumentParser:
   d.add_argument('old', metavar='OLD_DIR')
   d.add_argument('new', metavar='NEW_DIR')
   d.add_argument('--markdown', metavar='FILE', default=None,
-                 help='also write the comparison as markdown')
-  d.add_argument('--box_tolerance', type=float, default=diff.BOX_TOLERANCE,
+                 help='also write the comparison as markdown (folders on the'
+                 ' way are created)')
+  d.add_argument('--box_tolerance', type=box_tolerance,
+                 default=diff.BOX_TOLERANCE,
                  help='a box moved when an edge moved more than this'
                  ' fraction of the image size (default: %(default)s)')
   return top
+
+
+def box_tolerance(value: str) -> float:
+  """--box_tolerance: a finite fraction of the image size, 0 or more."""
+  try:
+    number = float(value)
+  except ValueError:
+    raise argparse.ArgumentTypeError(
+        f'{value!r} is not a number; pass a fraction of the image size, e.g.'
+        f' {diff.BOX_TOLERANCE}') from None
+  if not math.isfinite(number) or number < 0:
+    raise argparse.ArgumentTypeError(
+        f'{value} is not a fraction of the image size: pass a finite number'
+        f' of 0 or more, e.g. {diff.BOX_TOLERANCE} (0 lists every box that'
+        ' moved at all)')
+  return abs(number)  # -0.0 prints as -0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +109,14 @@ def run_diff(args) -> int:
     return 2
   print(release_notes.text(result))
   if args.markdown:
-    pathlib.Path(args.markdown).write_text(release_notes.markdown(result),
-                                          encoding='utf-8')
+    path = pathlib.Path(args.markdown).expanduser()
+    try:
+      path.parent.mkdir(parents=True, exist_ok=True)
+      path.write_text(release_notes.markdown(result), encoding='utf-8')
+    except OSError as e:
+      print(f'diff: {path}: cannot write the markdown ({e.strerror or e}).'
+            ' Fix: Pass --markdown a file path you can write to (folders on'
+            ' the way are created).', file=sys.stderr)
+      return 2
     print(f'markdown written to {args.markdown}')
   return 0

@@ -13,8 +13,10 @@ _LIMIT = 20  # items per list in the terminal; markdown lists them all
 def text(diff: Diff, limit: int = _LIMIT) -> str:
   old, new = diff.old, diff.new
   lines = [f'diff: {old.dataset} ({old.folder})',
-           f'   -> {new.dataset} ({new.folder})',
-           f'images: {len(old.images)} -> {len(new.images)}:'
+           f'   -> {new.dataset} ({new.folder})']
+  if _other_dataset(diff):
+    lines.append(f'note: {_other_dataset(diff)}')
+  lines += [f'images: {len(old.images)} -> {len(new.images)}:'
            f' {len(diff.added)} added, {len(diff.removed)} removed,'
            f' {len(diff.changed)} changed (same id, other bytes),'
            f' {len(diff.moved)} moved to another split'
@@ -38,13 +40,17 @@ def text(diff: Diff, limit: int = _LIMIT) -> str:
 
 def markdown(diff: Diff) -> str:
   old, new = diff.old, diff.new
-  name = new.dataset.rsplit('/', 1)[0] if new.dataset.count('/') else (
-      new.dataset)
-  out = [f'# {name}: {_version(old)} -> {_version(new)}', '',
+  old_name, name = (_name(v) for v in (old, new))
+  title = (f'# {name}: {_version(old)} -> {_version(new)}'
+           if old_name == name else
+           f'# {old_name} {_version(old)} -> {name} {_version(new)}')
+  out = [title, '',
          f'Compared `{old.folder}` ({old.dataset}) with `{new.folder}`'
          f' ({new.dataset}). Boxes are [ymin, xmin, ymax, xmax] in fractions'
          ' of the image size; a box moved when an edge moved more than'
-         f' {diff.box_tolerance:g}.', '',
+         f' {diff.box_tolerance:g}.'
+         + (f' Note: {_other_dataset(diff)}' if _other_dataset(diff)
+            else ''), '',
          '## Suggested release note', '', '```python',
          f'RELEASE_NOTES = {{{_version(new)!r}: {release_note(diff)!r}}}',
          '```', '', '## Images', '',
@@ -126,6 +132,18 @@ def _sections(diff: Diff) -> list[tuple[str, list[str]]]:
   ]
 
 
+def _other_dataset(diff: Diff) -> str:
+  """A warning when the two folders are builds of different datasets or
+  configs (a move from one export format to another), else ''."""
+  names = [_name(v) for v in (diff.old, diff.new)]
+  if names[0] == names[1]:
+    return ''
+  return (f'these are different datasets ({names[0]}, {names[1]}): images'
+          ' are matched by id, or by identical bytes under another id, so'
+          ' ids that each format spells its own way show as removed and'
+          ' added.')
+
+
 def _class_changes(diff: Diff) -> str:
   parts = []
   if diff.classes_added:
@@ -156,6 +174,12 @@ def _change(before: int, after: int) -> str:
 
 def _count(n: int, one: str, many: str | None = None) -> str:
   return f'{n} {one if n == 1 else (many or one + "s")}'
+
+
+def _name(version: Version) -> str:
+  """`voc_export/default` from `voc_export/default/1.1.0`."""
+  return (version.dataset.rsplit('/', 1)[0] if version.dataset.count('/')
+          else version.dataset)
 
 
 def _version(version: Version) -> str:
