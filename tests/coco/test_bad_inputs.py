@@ -195,6 +195,16 @@ def test_rle_size_mismatch_is_a_reported_skip(tmp_path):
     ([[2, 3, 12, 3, 12, 15, 2, 15], [20, 20, 25, 20, 25]], 'polygon [20, 20,'
      ' 25, 20, 25] has an odd number of coordinates.'),
     ([[1, 2, 3, 4]], 'segmentation has no polygon with at least 3 points.'),
+    # Point pairs crashed numpy; strings were read as numbers ("1_0" as 10).
+    ([[[1, 1], [10, 1], [10, 10]]], 'polygon [[1, 1], [10, 1], [10, 10]] is'
+     ' not a flat list of numbers [x0, y0, x1, y1, ...].'),
+    ([[2, 3, 12, 3, 12, 15], [[20, 20], [30, 20], [30, 28]]], 'polygon'
+     ' [[20, 20], [30, 20], [30, 28]] is not a flat list of numbers'
+     ' [x0, y0, x1, y1, ...].'),
+    ([['1_0', '1', '20', '1', '20', '20']], "polygon ['1_0', '1', '20', '1',"
+     " '20', '20'] is not a flat list of numbers [x0, y0, x1, y1, ...]."),
+    ([[True, 1, 20, 1, 20, 20]], 'polygon [True, 1, 20, 1, 20, 20] is not a'
+     ' flat list of numbers [x0, y0, x1, y1, ...].'),
     ('not a segmentation', 'segmentation of type str is neither polygons nor'
      ' RLE.'),
 ])

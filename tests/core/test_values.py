@@ -84,6 +84,11 @@ def test_coordinates_are_held_to_the_image():
   values.check_coordinates([-900, 0, 1000, 800], 100, 80, 'polygon')
   for bad, why in (([1, 2, 3], 'odd number'), ([1, np.nan], 'not finite'),
                    ([3e8, 1], 'far outside'), ([1, -1e6], 'far outside'),
-                   (['a', 1], 'not a number')):
+                   (['a', 1], 'not a flat list of numbers'),
+                   (['1_0', '1'], 'not a flat list of numbers'),
+                   ([True, 1], 'not a flat list of numbers'),
+                   ([[1, 1], [10, 1], [10, 10]], 'not a flat list of numbers'),
+                   (np.array([[1, 1], [10, 1]]), 'not a flat list of numbers'),
+                   ([10**400, 1], 'too large')):
     with pytest.raises(values.BadValue, match=why):
       values.check_coordinates(bad, 100, 80, 'polygon')

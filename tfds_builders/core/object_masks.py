@@ -24,14 +24,13 @@ def object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
   The extent of a polygon is that of its vertices (sub-pixel, may reach past
   the image, then clipped); that of any other mask is its pixels' box.
   """
-  mask = polygons = None
+  mask = parts = None  # parts: the checked polygons, for the extent
   outline_only = mask_cache.check_only  # `check`: polygons are not drawn
-  if isinstance(obj.coco_segmentation, list):
-    polygons = obj.coco_segmentation
-  if polygons and outline_only:
-    mask = masks.outline(masks.coco_polygons(polygons, height, width,
-                                             file=file, item=item),
-                         height, width)
+  if isinstance(obj.coco_segmentation, list) and obj.coco_segmentation:
+    parts = masks.coco_polygons(obj.coco_segmentation, height, width,
+                                file=file, item=item)
+  if parts and outline_only:
+    mask = masks.outline(parts, height, width)
   elif obj.coco_segmentation is not None:
     mask = masks.decode_coco_segmentation(obj.coco_segmentation, height,
                                           width, file=file, item=item)
@@ -46,9 +45,8 @@ def object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
     mask = mask_cache.mask(obj.mask, item)
   if mask is None:  # also: an instance file with no instance for it
     return None, None
-  if polygons and mask.area:
-    flat = np.concatenate([np.asarray(p, np.float64).reshape(-1)
-                           for p in polygons if len(p) >= 6])
+  if parts and mask.area:
+    flat = np.concatenate([np.asarray(p, np.float64) for p in parts])
     return mask, geometry.box_from_points(flat[0::2], flat[1::2])
   return mask, mask.box()
 

@@ -137,6 +137,12 @@ def image_size(width: Any, height: Any, what: str, *, text: bool = False,
                   item=item))
 
 
+# Plain numbers as JSON, XML readers and numpy give them; not bool (a
+# subclass of int) and not str.
+_PLAIN_NUMBERS = frozenset({int, float, np.float64, np.float32, np.int64,
+                            np.int32})
+
+
 def check_coordinates(values: Sequence[float] | np.ndarray, width: int,
                       height: int, what: str, *, file: str | None = None,
                       item: str | None = None) -> np.ndarray:
@@ -146,10 +152,18 @@ def check_coordinates(values: Sequence[float] | np.ndarray, width: int,
   Called before any coordinates reach Pillow or pycocotools: vertices at
   1e9 made pycocotools overflow, NaN made it crash.
   """
+  if isinstance(values, np.ndarray):
+    flat_numbers = values.ndim == 1 and values.dtype.kind in 'iuf'
+  else:  # from JSON: "1_0", true or [[x, y], ...] are not coordinates
+    flat_numbers = isinstance(values, (list, tuple)) and all(
+        type(v) in _PLAIN_NUMBERS for v in values)
+  if not flat_numbers:
+    raise _bad(what, values, 'is not a flat list of numbers'
+               ' [x0, y0, x1, y1, ...]', file, item)
   try:
-    array = np.asarray(values, np.float64).reshape(-1)
-  except (TypeError, ValueError, OverflowError):
-    raise _bad(what, values, 'holds something that is not a number', file,
+    array = np.asarray(values, np.float64)
+  except OverflowError:
+    raise _bad(what, values, 'holds a number too large', file,
                item) from None
   if array.size % 2:
     raise _bad(what, values, 'has an odd number of coordinates', file, item)
