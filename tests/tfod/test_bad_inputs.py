@@ -16,7 +16,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tests.builds import build, examples, read_report, tfds_build
-from tests.fixtures.writers import jpeg, write_records
+from tests.fixtures.tfod_records import (GOOD, JPEG, LABEL_MAP, example,
+                                         export, issues, to_feature)
+from tests.fixtures.writers import write_records
 from tests.paths import DUMMY_DATA
 from tfds_builders.core import encode, tfrecords
 from tfds_builders.core.builder import ExportConfig
@@ -25,7 +27,6 @@ from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.tfod import TfodExport, label_map, parse
 
 TFOD = DUMMY_DATA / 'tfod_export'
-LABEL_MAP = 'item { id: 1 name: "cat" }\nitem { id: 2 name: "dog" }\n'
 
 
 @pytest.mark.parametrize('text, problem, item', [
@@ -53,52 +54,6 @@ def test_label_map_errors_name_file_and_item(text, problem, item):
     assert raised.value.item.startswith(item)
 
 
-# Helpers: records written here, with raw (relative) values.
-
-
-def _feature(values) -> tf.train.Feature:
-  if isinstance(values[0], bytes):
-    return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
-  if isinstance(values[0], float):
-    return tf.train.Feature(float_list=tf.train.FloatList(value=values))
-  return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
-
-
-def _example(image: bytes = b'', boxes=(), **features) -> bytes:
-  """An OD API example; `boxes` are relative (xmin, ymin, xmax, ymax);
-  other features as `image__object__class__text=[...]`."""
-  feature = {'image/encoded': _feature([image]),
-             'image/filename': _feature([b'a.jpg']),
-             'image/width': _feature([40]), 'image/height': _feature([30])}
-  if boxes:
-    for i, key in enumerate(('xmin', 'ymin', 'xmax', 'ymax')):
-      feature[f'image/object/bbox/{key}'] = _feature(
-          [float(b[i]) for b in boxes])
-  for key, values in features.items():
-    feature[key.replace('__', '/')] = _feature(values)
-  return tf.train.Example(features=tf.train.Features(
-      feature=feature)).SerializeToString()
-
-
-def _export(tmp_path, records: list[bytes], label_map_text=LABEL_MAP,
-            name='train.record') -> pathlib.Path:
-  root = tmp_path / 'export'
-  root.mkdir(parents=True, exist_ok=True)
-  write_records(root / name, records)
-  if label_map_text is not None:
-    (root / 'label_map.pbtxt').write_text(label_map_text)
-  return root
-
-
-def _issues(report: dict) -> list[tuple]:
-  return [(i['file'], i['item'], i['problem'], i['action'], i['objects_lost'])
-          for i in report['issues']]
-
-
-JPEG = jpeg(40, 30, 7)
-GOOD = _example(JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'good.jpg'],
-                image__object__class__text=[b'cat'],
-                image__object__class__label=[1])
 
 
 def _record_spans(data: bytes) -> list[tuple[int, int]]:
@@ -184,13 +139,13 @@ def test_file_that_is_not_tfrecords_is_an_error(tmp_path):
 @pytest.mark.parametrize('payload, problem', [
     (b'{"not": "a tf.train.Example"}', 'record is not a tf.train.Example'),
     (tf.train.Example(features=tf.train.Features(feature={
-        'image': _feature([JPEG])})).SerializeToString(),
+        'image': to_feature([JPEG])})).SerializeToString(),
      'record has neither image/encoded nor image/filename: not a TF Object'
      ' Detection API example.'),
 ])
 def test_record_that_is_not_an_od_api_example_is_an_error(tmp_path, payload,
                                                           problem):
-  root = _export(tmp_path, [GOOD, payload], name='data.tfrecord')
+  root = export(tmp_path, [GOOD, payload], name='data.tfrecord')
   with pytest.raises(ExportError) as raised:
     parse.parse_export(ExportFiles(root))
   assert (raised.value.file, raised.value.item) == ('data.tfrecord',
@@ -206,25 +161,25 @@ def test_objects_without_a_usable_class_are_skipped(tmp_path):
   records = [
       GOOD,
       # Datumaro/CVAT: an object without a label is label 0, empty text.
-      _example(JPEG, boxes, image__filename=[b'b.jpg'],
+      example(JPEG, boxes, image__filename=[b'b.jpg'],
                image__object__class__text=[b'dog', b''],
                image__object__class__label=[2, 0]),
       # A label id the label map lacks; a text it lacks, with no id.
-      _example(JPEG, boxes, image__filename=[b'c.jpg'],
+      example(JPEG, boxes, image__filename=[b'c.jpg'],
                image__object__class__label=[2, 7]),
-      _example(JPEG, boxes, image__filename=[b'd.jpg'],
+      example(JPEG, boxes, image__filename=[b'd.jpg'],
                image__object__class__text=[b'zebra', b'cat']),
       # A negative id.
-      _example(JPEG, boxes, image__filename=[b'e.jpg'],
+      example(JPEG, boxes, image__filename=[b'e.jpg'],
                image__object__class__label=[-1, 1]),
   ]
-  root = _export(tmp_path, records)
+  root = export(tmp_path, records)
   builder = build('tfod_export/boxes', root, tmp_path / 'data')
   report = read_report(builder)
   assert report['nothing_lost']
   assert report['export'] == {'images': 5, 'objects': 9}
   assert report['dataset_totals'] == {'images': 5, 'objects': 5}
-  assert _issues(report) == [
+  assert issues(report) == [
       ('train.record record 1', 'object #2', 'object has no class: label 0'
        ' and no class/text (how CVAT and Datumaro write an object without a'
        ' label).', 'skipped object', 1),
@@ -243,7 +198,7 @@ def test_objects_without_a_usable_class_are_skipped(tmp_path):
 
 
 def test_strict_turns_an_unlabelled_object_into_an_error(tmp_path):
-  root = _export(tmp_path, [GOOD, _example(
+  root = export(tmp_path, [GOOD, example(
       JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'b.jpg'],
       image__object__class__text=[b''], image__object__class__label=[0])])
   builder = TfodExport(data_dir=str(tmp_path / 'data'), config=ExportConfig(
@@ -260,7 +215,7 @@ def test_strict_turns_an_unlabelled_object_into_an_error(tmp_path):
 
 
 def test_ids_only_and_no_label_map_is_one_clear_error(tmp_path):
-  root = _export(tmp_path, [_example(JPEG, [(0.1, 0.1, 0.5, 0.5)],
+  root = export(tmp_path, [example(JPEG, [(0.1, 0.1, 0.5, 0.5)],
                                      image__object__class__label=[3])],
                  label_map_text=None)
   with pytest.raises(ExportError) as raised:
@@ -272,29 +227,29 @@ def test_ids_only_and_no_label_map_is_one_clear_error(tmp_path):
 
 
 def test_text_only_without_label_map_and_bad_lengths(tmp_path):
-  uneven = _example(JPEG, (), image__filename=[b'b.jpg'],
+  uneven = example(JPEG, (), image__filename=[b'b.jpg'],
                     image__object__class__text=[b'zebra', b'zebra'],
                     image__object__bbox__xmin=[0.1, 0.2],
                     image__object__bbox__ymin=[0.1],
                     image__object__bbox__xmax=[0.5, 0.6],
                     image__object__bbox__ymax=[0.5, 0.6])
-  texts = _example(JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'c.jpg'],
+  texts = example(JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'c.jpg'],
                    image__object__class__text=[b'zebra', b'cat'])
-  ok = _example(JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'a.jpg'],
+  ok = example(JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'a.jpg'],
                 image__object__class__text=[b'zebra'])
-  root = _export(tmp_path, [ok, uneven, texts], label_map_text=None)
+  root = export(tmp_path, [ok, uneven, texts], label_map_text=None)
   parsed = parse.parse_export(ExportFiles(root))
   assert parsed.classes is None  # named by the builder from class/text
   assert [r.image_id for r in parsed.records] == ['a.jpg']
   assert parsed.records[0].objects[0].label == 'zebra'
-  assert parsed.export_objects == 4
+  assert parsed.export_objects == 5  # the longest list: 2 texts, 1 box
   assert [(i.file, i.problem, i.action, i.objects_lost)
           for i in parsed.issues] == [
       ('train.record record 1', 'the bbox lists have different lengths'
        ' (xmin=2, ymin=1, xmax=2, ymax=2); which box is which cannot be'
        ' told.', 'skipped image', 2),
       ('train.record record 2', 'image/object/class/text has 2 values for 1'
-       ' boxes; which belongs to which cannot be told.', 'skipped image', 1)]
+       ' boxes; which belongs to which cannot be told.', 'skipped image', 2)]
 
 
 # Numbers: every one through core.values.
@@ -318,9 +273,9 @@ def test_text_only_without_label_map_and_bad_lengths(tmp_path):
 ])
 def test_bad_numbers_skip_their_object(tmp_path, features, problem):
   boxes = features.pop('boxes', [(0.1, 0.1, 0.5, 0.5)])
-  bad = _example(JPEG, boxes, image__filename=[b'b.jpg'],
+  bad = example(JPEG, boxes, image__filename=[b'b.jpg'],
                  image__object__class__label=[2], **features)
-  root = _export(tmp_path, [GOOD, bad])
+  root = export(tmp_path, [GOOD, bad])
   parsed = parse.parse_export(ExportFiles(root))
   assert [(i.file, i.item, i.problem, i.action, i.objects_lost)
           for i in parsed.issues] == [
@@ -329,12 +284,12 @@ def test_bad_numbers_skip_their_object(tmp_path, features, problem):
 
 
 def test_garbage_declared_size_is_warned_and_the_image_wins(tmp_path):
-  bad = _example(JPEG, [(0.25, 0.5, 0.5, 1.0)], image__filename=[b'b.jpg'],
+  bad = example(JPEG, [(0.25, 0.5, 0.5, 1.0)], image__filename=[b'b.jpg'],
                  image__object__class__label=[2], image__width=[-40])
-  root = _export(tmp_path, [GOOD, bad])
+  root = export(tmp_path, [GOOD, bad])
   builder = build('tfod_export/boxes', root, tmp_path / 'data')
   report = read_report(builder)
-  assert _issues(report) == [(
+  assert issues(report) == [(
       'train.record record 1', 'image/width, image/height',
       'image/width x image/height width -40 is outside 1..1048576.',
       'warning', 0)]
@@ -348,14 +303,14 @@ def test_garbage_declared_size_is_warned_and_the_image_wins(tmp_path):
 
 
 def test_huge_declared_dense_mask_is_refused_without_allocating(tmp_path):
-  huge = _example(JPEG, [(0.1, 0.1, 0.5, 0.5)] * 2, image__filename=[b'b.jpg'],
+  huge = example(JPEG, [(0.1, 0.1, 0.5, 0.5)] * 2, image__filename=[b'b.jpg'],
                   image__object__class__label=[1, 2],
                   image__object__mask=[1.0] * 16,
                   image__width=[1 << 20], image__height=[1 << 20])
-  short = _example(JPEG, [(0.1, 0.1, 0.5, 0.5)] * 2, image__filename=[b'c.jpg'],
+  short = example(JPEG, [(0.1, 0.1, 0.5, 0.5)] * 2, image__filename=[b'c.jpg'],
                    image__object__class__label=[1, 2],
                    image__object__mask=[1.0] * 16)
-  root = _export(tmp_path, [GOOD, huge, short])
+  root = export(tmp_path, [GOOD, huge, short])
   parsed = parse.parse_export(ExportFiles(root))
   assert [(i.file, i.problem, i.action, i.objects_lost)
           for i in parsed.issues] == [
@@ -374,14 +329,14 @@ def test_dense_mask_of_another_size_than_the_image_skips_its_objects(
   placed, and the encoder's size check says so for each object."""
   dense = np.zeros((1, 10, 20), np.float32)
   dense[0, 2:5, 3:9] = 1.0
-  record = _example(JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'b.jpg'],
+  record = example(JPEG, [(0.1, 0.1, 0.5, 0.5)], image__filename=[b'b.jpg'],
                     image__object__class__label=[1],
                     image__object__mask=[float(v) for v in dense.ravel()],
                     image__width=[20], image__height=[10])
-  root = _export(tmp_path, [GOOD, record])
+  root = export(tmp_path, [GOOD, record])
   report = read_report(build('tfod_export', root, tmp_path / 'data'))
   assert report['nothing_lost']
-  assert _issues(report) == [
+  assert issues(report) == [
       ('train.record record 1', 'image size (b.jpg)', 'annotation says 20x10'
        ' but the image is 40x30; the image size is used', 'warning', 0),
       ('train.record record 1 image/object/mask #1', 'object #1 (cat)',
@@ -394,28 +349,28 @@ def test_dense_mask_of_another_size_than_the_image_skips_its_objects(
 def test_label_map_symlinked_out_of_the_export_is_not_read(tmp_path):
   outside = tmp_path / 'outside.pbtxt'
   outside.write_text('item { id: 1 name: "secret" }')
-  root = _export(tmp_path, [GOOD], label_map_text=None)
+  root = export(tmp_path, [GOOD], label_map_text=None)
   os.symlink(outside, root / 'label_map.pbtxt')
   builder = build('tfod_export/boxes', root, tmp_path / 'data')
   report = read_report(builder)
   assert report['classes'] == ['cat']  # from class/text, not the link
   assert report['class_source'] == 'sorted names found in the annotations'
-  assert _issues(report) == [(
+  assert issues(report) == [(
       'label_map.pbtxt', '', f'symlink leading outside the export (to'
       f' {outside}); not read', 'not included', 0)]
 
 
 def test_record_file_symlinked_out_of_the_export_is_not_read(tmp_path):
   outside = tmp_path / 'elsewhere' / 'secret.record'
-  write_records(outside, [_example(JPEG, [(0.1, 0.1, 0.5, 0.5)],
+  write_records(outside, [example(JPEG, [(0.1, 0.1, 0.5, 0.5)],
                                    image__filename=[b'secret.jpg'],
                                    image__object__class__label=[2])])
-  root = _export(tmp_path, [GOOD])
+  root = export(tmp_path, [GOOD])
   os.symlink(outside, root / 'test.record')
   report = read_report(build('tfod_export/boxes', root, tmp_path / 'data'))
   assert report['export'] == {'images': 1, 'objects': 1}
   assert report['dataset_totals'] == {'images': 1, 'objects': 1}
-  assert _issues(report) == [(
+  assert issues(report) == [(
       'test.record', '', f'symlink leading outside the export (to'
       f' {outside}); not read', 'not included', 0)]
 
@@ -434,7 +389,7 @@ def test_only_record_file_symlinked_out_leaves_no_records(tmp_path):
 
 
 def test_label_map_with_a_byte_order_mark(tmp_path):
-  root = _export(tmp_path, [GOOD], label_map_text=None)
+  root = export(tmp_path, [GOOD], label_map_text=None)
   (root / 'label_map.pbtxt').write_bytes(b'\xef\xbb\xbf' + LABEL_MAP.encode())
   files = ExportFiles(root)
   parsed = parse.parse_export(files)
@@ -444,15 +399,15 @@ def test_label_map_with_a_byte_order_mark(tmp_path):
 
 def test_label_map_in_latin_1_is_read_and_reported(tmp_path):
   text = 'item {\r\n  id: 1\r\n  name: "café"\r\n}'  # CRLF, no final newline
-  café = _example(JPEG, [(0.1, 0.1, 0.5, 0.5)],
+  café = example(JPEG, [(0.1, 0.1, 0.5, 0.5)],
                   image__object__class__text=['café'.encode()],
                   image__object__class__label=[1])
-  root = _export(tmp_path, [café], label_map_text=None)
+  root = export(tmp_path, [café], label_map_text=None)
   (root / 'label_map.pbtxt').write_bytes(text.encode('latin-1'))
   report = read_report(build('tfod_export/boxes', root, tmp_path / 'data'))
   assert report['classes'] == ['café']
   assert report['dataset_totals'] == {'images': 1, 'objects': 1}
-  assert _issues(report) == [(
+  assert issues(report) == [(
       'label_map.pbtxt', '', 'not UTF-8 (byte 0xe9 at offset 29); read as'
       ' Windows-1252', 'warning', 0)]
 
@@ -475,7 +430,7 @@ def test_gzip_records_and_missing_image_files(tmp_path):
   report = read_report(builder)
   assert report['dataset_totals'] == {'images': 1, 'objects': 2}
   assert report['nothing_lost'] and report['skipped']['objects'] == 2
-  assert _issues(report) == [(
+  assert issues(report) == [(
       'sub/frame_000001.jpg', 'listed in default.tfrecord.gz record 1',
       "image file not found: looked for 'sub/frame_000001.jpg' in images/,"
       " ./ and for any image named 'frame_000001.jpg' in the export.",
@@ -485,14 +440,14 @@ def test_gzip_records_and_missing_image_files(tmp_path):
 def test_image_filename_leaving_the_export_is_never_opened(tmp_path):
   """A record without embedded image whose file name leads out: its image
   is skipped with the reason, the other record is built."""
-  record = _example(b'', [(0.1, 0.1, 0.5, 0.5)],
+  record = example(b'', [(0.1, 0.1, 0.5, 0.5)],
                     image__filename=[b'../../etc/passwd'],
                     image__object__class__label=[1])
-  root = _export(tmp_path, [GOOD, record])
+  root = export(tmp_path, [GOOD, record])
   report = read_report(build('tfod_export/boxes', root, tmp_path / 'data'))
   assert report['nothing_lost']
   assert report['dataset_totals'] == {'images': 1, 'objects': 1}
-  [(file, item, problem, action, lost)] = _issues(report)
+  [(file, item, problem, action, lost)] = issues(report)
   assert (file, item, action, lost) == (
       '../../etc/passwd', 'listed in train.record record 1', 'skipped image',
       1)
@@ -502,7 +457,7 @@ def test_image_filename_leaving_the_export_is_never_opened(tmp_path):
 def test_images_no_record_names_are_reported(tmp_path):
   """`images/good.jpg` is the embedded image's file (named by the record);
   `images/stray.jpg` is named by nothing, so it is reported."""
-  root = _export(tmp_path, [GOOD])
+  root = export(tmp_path, [GOOD])
   (root / 'images').mkdir()
   (root / 'images' / 'good.jpg').write_bytes(JPEG)
   (root / 'images' / 'stray.jpg').write_bytes(JPEG)

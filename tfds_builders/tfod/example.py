@@ -17,6 +17,11 @@ from tfds_builders.core.example_proto import Example
 
 BOX_KEYS = tuple(f'image/object/bbox/{c}'
                  for c in ('xmin', 'ymin', 'xmax', 'ymax'))
+MASK_KEY = 'image/object/mask'
+# The OD API's lists of one value per object (the mask: one PNG each).
+PER_OBJECT_KEYS = BOX_KEYS + tuple(f'image/object/{k}' for k in (
+    'class/text', 'class/label', 'area', 'difficult', 'truncated', 'is_crowd',
+    'mask'))
 _NOT_OD_API = 'Only TF Object Detection API TFRecords can be read here.'
 
 
@@ -49,10 +54,17 @@ class Features:
     return feature.WhichOneof('kind') if feature is not None else None
 
   def object_count(self) -> int:
-    """Objects in the record: the longest bbox list (for the report, so it
-    counts even when the lists are broken)."""
-    return max(len(self._features[k].float_list.value)
-               if self.kind(k) == 'float_list' else 0 for k in BOX_KEYS)
+    """Objects in the record: the longest per-object list, whatever its kind
+    (for the report, so objects count even when their lists are broken:
+    int64 boxes, labels without boxes). Dense float masks hold objects x
+    height x width values and keypoint lists several per object, so only the
+    lists that hold one value per object are counted."""
+    lengths = [0]
+    for key in PER_OBJECT_KEYS:
+      kind = self.kind(key)
+      if kind is not None and not (key == MASK_KEY and kind == 'float_list'):
+        lengths.append(len(getattr(self._features[key], kind).value))
+    return max(lengths)
 
   def values(self, key: str, kind: str):
     actual = self.kind(key)
@@ -78,3 +90,24 @@ class Features:
 
   def text(self, key: str) -> str:
     return (self.scalar(key, 'bytes_list') or b'').decode('utf-8', 'replace')
+
+  def name_text(self, key: str) -> tuple[str, str]:
+    """`(text, problem)` of an id or file name; problem is '' for UTF-8.
+
+    Bytes that are not UTF-8 are kept as backslash escapes: U+FFFD
+    replacement would make different names equal (b'\\xff\\xfe' and
+    b'\\xfe\\xff' both '\\ufffd\\ufffd', the second record then a
+    "duplicate"); escapes keep distinct bytes distinct and invent nothing.
+    """
+    data = self.scalar(key, 'bytes_list') or b''
+    try:
+      return data.decode('utf-8'), ''
+    except UnicodeDecodeError as e:
+      text = data.decode('utf-8', 'backslashreplace')
+      return text, (f'{not_utf8(key, data, e)}; kept as "{text}" (backslash'
+                    ' escapes)')
+
+
+def not_utf8(key: str, data: bytes, error: UnicodeDecodeError) -> str:
+  return (f'{key} {data[:40]!r} is not UTF-8 (byte 0x{data[error.start]:02x}'
+          f' at offset {error.start})')

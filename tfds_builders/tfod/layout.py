@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import posixpath
 import re
 
-from tfds_builders.core import splits
+from tfds_builders.core import report, splits
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.tfod.label_map import LabelMap, parse_label_map
@@ -33,6 +34,7 @@ _RECORD_FILE = re.compile(
     r'^(?P<base>.+\.(?:tfrecords?|records?|tfrec))'
     r'(?:-(?P<shard>\d+)-of-(?P<shards>\d+))?(?:\.gz)?$', re.IGNORECASE)
 LABEL_MAP_SUFFIXES = ('.pbtxt',)
+_MAX_LISTED = 10  # missing shard names listed in one warning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +63,54 @@ def find_record_files(files: ExportFiles) -> list[RecordFile]:
         fix='Point --manual_dir at the folder holding the TFRecords and their'
         ' label map (*.pbtxt).')
   return found
+
+
+def shard_issues(record_files: list[RecordFile]) -> list[report.Issue]:
+  """A warning for each set of shards (`train.record-0000i-of-0000N`) with
+  files missing or whose names disagree on N: the records of the shards
+  present are built, but the export is not all there."""
+  groups: dict[tuple, dict[str, re.Match]] = {}
+  for f in record_files:
+    folder, base = posixpath.split(f.name)
+    match = _RECORD_FILE.match(base)
+    if match['shard'] is not None:
+      suffix = base[match.end('shards'):]  # '.gz' as written, or ''
+      groups.setdefault((folder, match['base'], suffix), {})[base] = match
+  return [issue for (folder, base, suffix), found in sorted(groups.items())
+          for issue in _shard_issue(folder, base, suffix, found)]
+
+
+def _shard_issue(folder: str, base: str, suffix: str,
+                 found: dict[str, re.Match]) -> list[report.Issue]:
+  counts = sorted({int(m['shards']) for m in found.values()})
+  width = len(next(iter(found.values()))['shard'])
+  problems, missing, lost = [], [], 0
+  if len(counts) > 1:
+    problems.append('the shard files disagree on the number of shards ('
+                    + ', '.join(f'{name} says {int(m["shards"])}'
+                                for name, m in sorted(found.items())) + ')')
+  for n in counts:
+    of = [m for m in found.values() if int(m['shards']) == n]
+    present, written = {int(m['shard']) for m in of}, of[0]['shards']
+    beyond = sorted(i for i in present if i >= n)
+    if beyond:
+      problems.append(f'shard number(s) {beyond} of {n} do not exist')
+    lost += n - len(present) + len(beyond)
+    i = 0
+    while len(missing) < _MAX_LISTED and i < n:  # the first few, by number
+      if i not in present:
+        missing.append(f'{base}-{i:0{width}d}-of-{written}{suffix}')
+      i += 1
+  if missing:
+    problems.append(f'{lost} shard file(s) missing: {", ".join(missing)}'
+                    + (' ...' if lost > len(missing) else ''))
+  if not problems:
+    return []
+  return [report.Issue(
+      posixpath.join(folder, f'{base}-*-of-*{suffix}'), 'shard files',
+      '; '.join(problems) + f'; the records of the {len(found)} shard'
+      ' file(s) present are built', report.WARNING,
+      fix='Copy every shard file of the export, all from the same run.')]
 
 
 def split_of(base: str, folders: tuple[str, ...]) -> tuple[str | None, str]:

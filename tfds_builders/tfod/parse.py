@@ -41,7 +41,7 @@ _BOX_KEYS = example.BOX_KEYS
 _FLAG_KEYS = {'is_difficult': 'image/object/difficult',
               'is_truncated': 'image/object/truncated',
               'is_crowd': 'image/object/is_crowd'}
-_MASK_KEY = 'image/object/mask'
+_MASK_KEY = example.MASK_KEY
 _TEXT, _LABEL = 'image/object/class/text', 'image/object/class/label'
 _AREA = 'image/object/area'
 _PER_OBJECT = {_TEXT: 'bytes_list', _LABEL: 'int64_list', _AREA: 'float_list',
@@ -72,7 +72,8 @@ def parse_export(files: ExportFiles) -> ParsedExport:
   return ParsedExport(
       layout.describe(record_files, label_map), reader.records,
       label_map.classes if label_map else None, reader.export_images,
-      reader.export_objects, reader.issues + reader.lookup.unclaimed_issues(),
+      reader.export_objects, layout.shard_issues(record_files) + reader.issues
+      + reader.lookup.unclaimed_issues(),
       [files.path(name) for name in sources])
 
 
@@ -121,9 +122,11 @@ class _Reader:
   def _record(self, features: example.Features,
               record_file: layout.RecordFile, where: str,
               count: int) -> ImageRecord:
-    filename = features.text('image/filename')
+    filename, readable_name = self._name_text(features, 'image/filename',
+                                              where)
     record = ImageRecord(
-        image_id=features.text('image/source_id') or filename or where,
+        image_id=self._name_text(features, 'image/source_id', where)[0]
+        or filename or where,
         filename=filename or where, annotation_file=where,
         split=record_file.split, split_source=record_file.split_source,
         declared_size=self._declared_size(features, where))
@@ -131,11 +134,14 @@ class _Reader:
     if encoded:
       record.image_bytes = encoded
       self._check_format(features.text('image/format'), encoded, where)
-      if filename:  # the same image on disk too: named, not "unclaimed"
+      if filename and readable_name:  # on disk too: not "unclaimed"
         try:
           self._find_file(filename, record_file, where)
         except ExportError:  # never read: the bytes are in the record
           pass
+    elif filename and not readable_name:
+      record.missing_image = ('image/filename is not UTF-8, so the image file'
+                              ' it names cannot be looked up')
     elif filename:  # CVAT/Datumaro without images: images/<filename>
       found = self._find_file(filename, record_file, where)
       if found.name:
@@ -148,6 +154,15 @@ class _Reader:
                               ' an image/filename')
     record.objects = self._objects(features, record, count)
     return record
+
+  def _name_text(self, features: example.Features, key: str,
+                 where: str) -> tuple[str, bool]:
+    """`(text, is UTF-8)` of an id or file name; not UTF-8 is warned."""
+    text, problem = features.name_text(key)
+    if problem:
+      self.issues.append(report.Issue(where, key, problem, report.WARNING,
+                                      fix=f'Write {key} as UTF-8.'))
+    return text, not problem
 
   def _find_file(self, filename: str, record_file: layout.RecordFile,
                  where: str):
@@ -184,12 +199,18 @@ class _Reader:
                count: int) -> list[ObjectAnnotation]:
     where = record.annotation_file
     boxes = [features.values(k, 'float_list') for k in _BOX_KEYS]
-    if any(len(b) != count for b in boxes):
+    if count and not any(len(b) for b in boxes):
+      raise SkippableError(f'the record lists {count} objects but no boxes'
+                           ' (image/object/bbox/*); they cannot be placed.',
+                           file=where, fix='Re-export the records with'
+                           ' their boxes.')
+    if any(len(b) != len(boxes[0]) for b in boxes):
       lengths = ', '.join(f'{k.rsplit("/", 1)[1]}={len(b)}'
                           for k, b in zip(_BOX_KEYS, boxes))
       raise SkippableError(f'the bbox lists have different lengths'
                            f' ({lengths}); which box is which cannot be told.',
                            file=where, fix='Re-export the records.')
+    count = len(boxes[0])  # a longer list than the boxes: per_object says so
     columns = {key: features.per_object(key, kind, count)
                for key, kind in _PER_OBJECT.items()}
     mask_refs = self._masks(features, count, record) or [None] * count
@@ -223,13 +244,27 @@ class _Reader:
     """`class/text` through the label map, else `class/label` through it
     (the order of the OD API decoder); SkippableError when neither names a
     class."""
-    text = text_bytes.decode('utf-8', 'replace')
+    label_id = None if label_id is None else values.integer(
+        label_id, _LABEL, high=2**31 - 1, file=where, item=item)
+    label_map = self.label_map
+    try:
+      text = text_bytes.decode('utf-8')
+    except UnicodeDecodeError as e:
+      # Never a class of its own: an escaped or U+FFFD name would be a class
+      # the export does not have. The label map may still name the id.
+      problem = example.not_utf8(_TEXT, text_bytes, e)
+      by_id = label_id and label_map and label_map.name_for_id(label_id)
+      if not by_id:
+        raise SkippableError(f'{problem}; the class cannot be read.',
+                             file=where, item=item, fix=f'Write {_TEXT} as'
+                             ' UTF-8, or class/label ids and a label map.')
+      self.issues.append(report.Issue(
+          where, item, f'{problem}; the class is label id {label_id}'
+          f' ({by_id!r})', report.WARNING, fix=f'Write {_TEXT} as UTF-8.'))
+      self._named += 1
+      return by_id
     if not text.strip():
       text = ''
-    label_id = None if label_id is None else values.integer(
-        label_id, _LABEL, high=2**31 - 1, file=where,
-        item=item)
-    label_map = self.label_map
     if label_map is None:
       if text:
         self._named += 1
