@@ -12,6 +12,9 @@ relative to the export root, with the wrong suffix case (`A.JPG` on disk for
      the name's case may differ from the file on disk;
   2. failing those, the one image of that base name anywhere in the export
      (indexed once); two or more are reported as ambiguous, never guessed.
+     When the annotation gave a folder (`train/0001.jpg`), taking the one
+     `0001.jpg` elsewhere is reported as a repair: numbering restarts per
+     folder in many tools, so it may be another image.
 
 Every image found is claimed; `unclaimed()` lists the images present that
 no annotation named, which the builders report as not included.
@@ -52,6 +55,8 @@ class ImageLookup:
     self._images = images
     self._image_set = set(images)
     self._claimed: set[str] = set()
+    # Images found by their name alone, elsewhere than the path named.
+    self._elsewhere: list[report.Issue] = []
 
   def find(self, name: str, *, near: tuple[str, ...] = (),
            split_folder: str | None = None, file: str | None = None,
@@ -86,6 +91,12 @@ class ImageLookup:
     base = relative.rsplit('/', 1)[-1]
     matches = self._by_base_name(base) if anywhere else []
     if len(matches) == 1:
+      if '/' in relative:  # the annotation said where, and it is not there
+        self._elsewhere.append(report.Issue(
+            matches[0], f'named {name!r} in {file}' if file else name,
+            f'is not at {relative!r}; the one image of this name in the'
+            ' export is used', report.REPAIRED,
+            fix='Check that it is the right image, or fix the path.'))
       return self._claim(matches[0])
     if matches:
       shown = ', '.join(matches[:5]) + (', ...' if len(matches) > 5 else '')
@@ -105,7 +116,9 @@ class ImageLookup:
 
   def unclaimed_issues(self, why: str = 'no annotation names this image'
                        ) -> list[report.Issue]:
-    return [report.Issue(name, '', why, report.NOT_INCLUDED,
+    """What the lookup reports: images found by their name alone elsewhere
+    than the path an annotation gives, then images nothing names."""
+    return self._elsewhere + [report.Issue(name, '', why, report.NOT_INCLUDED,
                          fix='Annotate it (an image without objects is kept'
                          ' when a split list or annotation names it), or'
                          ' delete it.') for name in self.unclaimed()]
