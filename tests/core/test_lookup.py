@@ -64,3 +64,17 @@ def test_unclaimed_images_exclude_masks_and_found_ones(lookup):
       'ann/d.jpeg', 'deep/er/e.png', 'images/test/b.JPG', 'valid/c.png',
       'x/dup.jpg', 'y/dup.jpg']
   assert all(i.action == 'not included' for i in lookup.unclaimed_issues())
+
+
+def test_an_image_found_by_name_in_another_folder_is_a_reported_repair(
+    lookup):
+  """`photos/a.jpg` is not there; the one a.jpg elsewhere is used, and said."""
+  assert lookup.find('photos/a.jpg', file='x.json').name == (
+      'images/train/a.jpg')
+  assert lookup.find('a.jpg', file='y.json').name == 'images/train/a.jpg'
+  repaired = [i for i in lookup.unclaimed_issues()
+              if i.action == 'repaired']
+  assert [(i.file, i.item, i.problem) for i in repaired] == [(
+      'images/train/a.jpg', "named 'photos/a.jpg' in x.json",
+      "is not at 'photos/a.jpg'; the one image of this name in the export"
+      ' is used')]
