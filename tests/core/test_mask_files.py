@@ -116,3 +116,47 @@ def test_rgb_instance_masks_decode_to_instance_ids():
 def test_a_mask_file_that_is_not_an_image():
   with pytest.raises(SkippableError, match='not a readable mask'):
     mask_files.read_instance_ids(b'<html>', file='o.png', height=3, width=4)
+
+
+def _saved(im: Image.Image) -> bytes:
+  buffer = io.BytesIO()
+  im.save(buffer, format='PNG')
+  return buffer.getvalue()
+
+
+def _binary(data: bytes) -> np.ndarray:
+  return mask_files.read_binary_mask(data, file='m.png', height=3,
+                                     width=4).astype(int)
+
+
+def test_binary_mask_with_alpha_is_in_only_where_not_transparent():
+  """A GIMP/Photoshop mask: white everywhere, the object in the alpha."""
+  rgba = np.full((3, 4, 4), 255, np.uint8)
+  rgba[..., 3] = 0
+  rgba[1, 1:3, 3] = 255
+  rgba[2, 3, 3] = 1  # barely visible is still in
+  rgba[0, 0] = (0, 0, 0, 255)  # opaque black is out
+  assert _binary(_saved(Image.fromarray(rgba, 'RGBA'))).tolist() == [
+      [0, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]]
+  la = np.zeros((3, 4, 2), np.uint8)
+  la[..., 0] = 255
+  la[0, 0, 1] = 128
+  assert _binary(_saved(Image.fromarray(la, 'LA'))).tolist() == [
+      [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+
+
+def test_binary_mask_palette_transparent_index_is_out():
+  im = Image.fromarray(np.array([[0, 1, 2, 2]] * 3, np.uint8), 'P')
+  im.putpalette([0, 0, 0] + [255, 255, 255] * 2)
+  im.info['transparency'] = 2
+  assert _binary(_saved(im)).tolist() == [[0, 1, 0, 0]] * 3
+
+
+def test_binary_mask_without_alpha_is_any_non_zero_pixel():
+  values = np.array([[0, 1, 2, 255]] * 3, np.uint8)
+  assert _binary(_saved(Image.fromarray(values, 'L'))).tolist() == [
+      [0, 1, 1, 1]] * 3
+  rgb = np.zeros((3, 4, 3), np.uint8)
+  rgb[1, 2] = (0, 0, 9)
+  assert _binary(_saved(Image.fromarray(rgb, 'RGB'))).tolist() == [
+      [0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]]

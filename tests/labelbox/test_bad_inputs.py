@@ -58,9 +58,9 @@ def test_broken_line_is_an_error_with_its_line_number(tmp_path):
   with pytest.raises(ExportError) as raised:
     build('labelbox_export', export, tmp_path / 'data')
   assert str(raised.value) == (
-      'export.ndjson: line 2: not valid JSON (Expecting value at character'
-      ' 18). Fix: Re-download the export: every line must be one JSON object,'
-      ' and an export cut short ends in a broken line.')
+      'export.ndjson: line 2: not valid JSON (Expecting value at line 1,'
+      ' column 17, byte 16). Fix: Re-download the export: every line must be'
+      ' one JSON object, and an export cut short ends in a broken line.')
 
 
 def test_line_that_is_not_utf8_is_an_error_naming_it(tmp_path):
@@ -70,8 +70,8 @@ def test_line_that_is_not_utf8_is_an_error_naming_it(tmp_path):
   with pytest.raises(ExportError) as raised:
     build('labelbox_export', export, tmp_path / 'data')
   assert (raised.value.file, raised.value.item) == ('export.ndjson', 'line 2')
-  assert raised.value.problem == 'not UTF-8 text (invalid continuation byte' \
-      ' at byte 237).'
+  assert raised.value.problem == 'JSON is not UTF-8 text (invalid' \
+      ' continuation byte at byte 236).'
 
 
 def test_byte_order_mark_and_crlf_lines_are_read(tmp_path):

@@ -247,8 +247,8 @@ def test_broken_ndjson_line_names_the_line(tmp_path):
   with pytest.raises(ExportError) as e:
     build('labelbox_export', export, tmp_path / 'data')
   assert str(e.value).startswith(
-      'export.ndjson: line 3: not valid JSON (Expecting value at character'
-      ' 22). Fix: Re-download the export')
+      'export.ndjson: line 3: not valid JSON (Expecting value at line 1,'
+      ' column 21, byte 20). Fix: Re-download the export')
 
 
 def test_folder_without_a_labelbox_export(tmp_path):

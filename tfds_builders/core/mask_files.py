@@ -194,16 +194,24 @@ def read_index_pixels(data: bytes, *, file: str) -> np.ndarray:
 
 def read_binary_mask(data: bytes, *, file: str, height: int,
                      width: int) -> np.ndarray:
-  """A one-object mask file (Labelbox masks): any non-zero pixel is in."""
+  """A one-object mask file (Labelbox masks): any non-zero pixel is in.
+
+  Where the PNG has an alpha channel (or a transparent colour), a pixel is
+  in only if it is also not transparent: masks edited in GIMP or Photoshop
+  are often white everywhere, with the object drawn in the alpha channel.
+  """
   im = images.open_image(data, file=file, what='mask')
   _check_size(im.size, width, height, file)
   try:
     pixels = np.asarray(im.convert('L') if im.mode not in ('L', 'P', '1')
                         else im)
+    inside = pixels != 0
+    if im.has_transparency_data:
+      inside &= np.asarray(im.convert('RGBA').getchannel('A')) > 0
   except Exception as e:
     raise SkippableError(f'mask does not decode ({e}).', file=file,
                          fix='Re-export the mask.') from None
-  return pixels != 0
+  return inside
 
 
 def read_colour_mask(data: bytes, colour: Colour, *, file: str, height: int,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfds_builders.core import report
+from tfds_builders.core import report, values
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
 from tfds_builders.labelbox.media import MASK_FOLDERS, Media, media_for
@@ -30,28 +30,33 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   row_id = row_id if isinstance(row_id, str) else ''
   item = f'{where} (data row {row_id or "without id"})'
   label = row.get('Label')
-  objects = label.get('objects') if isinstance(label, dict) else None
-  objects = objects if isinstance(objects, list) else []
-  read.export_objects += len(objects)
+  objects, shape_problem, count = _objects(label)
+  read.export_objects += count
   attributes = row.get('Media Attributes')
   attributes = attributes if isinstance(attributes, dict) else {}
   mime = attributes.get('mimeType') or 'image/'
-  problem = None
+  skipped, bad_flag = _skipped(row.get('Skipped'), file, item)
+  problem, fix = None, ''
   if not row_id:
     problem = 'row has no "DataRow ID"'
-  elif row.get('Skipped') is True:
+  elif bad_flag:
+    problem, fix = bad_flag.problem, bad_flag.fix
+  elif skipped or label == 'Skip':
     problem = 'data row was skipped in Labelbox'
-  elif not isinstance(label, dict) or not label:
+  elif not label:
     problem = 'Label is empty (the data row was skipped or not labelled)'
+  elif not isinstance(label, dict):
+    problem = f'Label is {rows.what_is(label)}, not an object with "objects"'
   elif not isinstance(mime, str) or not mime.startswith('image/'):
     problem = f'data row is {mime}, not an image'
+  elif shape_problem:
+    problem = shape_problem
   image = media_for(row.get('Global Key'), row.get('External ID'), row_id,
                     url=row.get('Labeled Data'))
   if problem:
     read.issues.append(report.Issue(
         file, item, problem,
-        report.SKIPPED_IMAGE if objects else report.NOT_INCLUDED,
-        len(objects)))
+        report.SKIPPED_IMAGE if count else report.NOT_INCLUDED, count, fix))
     read.left_out.append((image, file))
     return
   keys = (row.get('Global Key'), row.get('External ID'), row_id)
@@ -67,9 +72,8 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
 
 def _object(obj: Any, index: int, file: str, item: str
             ) -> tuple[ObjectAnnotation, Media | None]:
-  obj = obj if isinstance(obj, dict) else {}
-  name = obj.get('title') or obj.get('value') or ''
-  name = name if isinstance(name, str) else str(name)
+  name = rows.class_name(obj, ('title', 'value'), file=file,
+                         item=f'{item}: object #{index + 1}')
   where = f'{item}: object #{index + 1} ({name or "no name"})'
   annotation = ObjectAnnotation(label=name, where=where)
   if not name:
@@ -87,3 +91,30 @@ def _object(obj: Any, index: int, file: str, item: str
   else:
     annotation.unsupported_geometry = 'an unknown'
   return annotation, None
+
+
+def _objects(label: Any) -> tuple[list, str | None, int]:
+  """(objects, why the row cannot be read or None, objects it holds)."""
+  if isinstance(label, list):  # [{objects: [...]}, ...]: count what it holds
+    return [], None, sum(rows.object_list(
+        l.get('objects') if isinstance(l, dict) else None, '')[2]
+                         for l in label)
+  return rows.object_list(label.get('objects') if isinstance(label, dict)
+                          else None, 'Label.objects')
+
+
+def _skipped(value: Any, file: str, item: str
+             ) -> tuple[bool, values.BadValue | None]:
+  """`Skipped` as a flag (true/false, 0/1, also as text), or the error."""
+  try:
+    return values.flag(value, 'Skipped', text=True, file=file,
+                       item=item), None
+  except values.BadValue as e:
+    return False, e
+
+
+def count(content: Any) -> tuple[int, int]:
+  """(data rows, objects) of a v1 export that is not read, for the report."""
+  all_rows = content if isinstance(content, list) else [content]
+  return len(all_rows), sum(_objects(row.get('Label'))[2] for row in all_rows
+                            if isinstance(row, dict))

@@ -12,13 +12,12 @@ Model-run exports carry their labels and data split in
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from typing import Any
 
 from tfds_builders.core import report
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.exportfs import open_regular
+from tfds_builders.core.exportfs import open_regular, parse_json
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
 from tfds_builders.labelbox.media import MASK_FOLDERS, Media, media_for
@@ -34,16 +33,11 @@ def read_lines(path: str, file: str, read: rows.ReadRows) -> None:
     for line_no, raw in enumerate(lines, 1):
       if not raw.strip():
         continue
-      try:
-        row = json.loads(raw.decode('utf-8-sig' if line_no == 1 else 'utf-8'))
-      except UnicodeDecodeError as e:
-        raise ExportError(f'not UTF-8 text ({e.reason} at byte {e.start + 1}'
-                          ').', file=file, item=f'line {line_no}',
+      try:  # the shared reader: bad UTF-8, bad JSON, deep nesting, huge ints
+        row = parse_json(raw.rstrip(b'\r\n'), file=file)
+      except ExportError as e:
+        raise ExportError(e.problem, file=file, item=f'line {line_no}',
                           fix=_FIX_LINE) from None
-      except json.JSONDecodeError as e:
-        raise ExportError(f'not valid JSON ({e.msg} at character'
-                          f' {e.pos + 1}).', file=file,
-                          item=f'line {line_no}', fix=_FIX_LINE) from None
       _check_row(row, file, f'line {line_no}')
       read_row(row, file, f'line {line_no}', read)
 
@@ -68,7 +62,8 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   row_id = str(data_row.get('id') or '')
   item = f'{where} (data row {row_id or "without id"})'
   labels = _labels(row)
-  counts = [len(_objects(label)) for _, label in labels]
+  shapes = [_objects(label) for _, label in labels]  # (objects, why not, n)
+  counts = [count for _, _, count in shapes]
   read.export_objects += sum(counts)
   usable = [i for i, (_, label) in enumerate(labels) if not _skipped(label)]
   problem = None
@@ -82,6 +77,8 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
     problem = 'data row has no label (not labelled yet)'
   elif not usable:
     problem = 'every label of the data row is marked skipped'
+  elif shapes[usable[0]][1]:  # the label that would be used is unreadable
+    problem = f'label {_label_id(labels, usable[0])}: {shapes[usable[0]][1]}'
   if problem:
     read.issues.append(report.Issue(
         file, item, problem, report.SKIPPED_IMAGE if sum(counts) else
@@ -92,12 +89,12 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   for i, (source, label) in enumerate(labels):
     if i != chosen:
       read.issues.append(report.Issue(
-          file, item, f'label {label.get("id", i + 1)} ({source})'
+          file, item, f'label {_label_id(labels, i)} ({source})'
           f' is left out: only one label per data row is used, the first'
-          f' not skipped ({labels[chosen][1].get("id", chosen + 1)})',
+          f' not skipped ({_label_id(labels, chosen)})',
           report.NOT_INCLUDED, counts[i]))
   read.rows.append(_row(row, data_row, row_id, file, item,
-                        labels[chosen][1], read.issues))
+                        labels[chosen][1], shapes[chosen][0], read.issues))
 
 
 def _image(data_row: dict, row_id: str) -> Media:
@@ -106,24 +103,24 @@ def _image(data_row: dict, row_id: str) -> Media:
 
 
 def _row(row: dict, data_row: dict, row_id: str, file: str, item: str,
-         label: dict, issues: list[report.Issue]) -> rows.Row:
+         label: dict, objects: list, issues: list[report.Issue]
+         ) -> rows.Row:
   keys = (data_row.get('global_key'), data_row.get('external_id'), row_id)
   return rows.Row(
       image_id=row_id, file=file, item=item, image=_image(data_row, row_id),
       filename=str(next(k for k in keys if k)),
-      objects=rows.read_objects(_objects(label), _object, file, item, issues),
+      objects=rows.read_objects(objects, _object, file, item, issues),
       declared_size=rows.declared_size(row.get('media_attributes'),
                                        'media_attributes', file, item, issues),
       split=rows.split_of(_split(row), file, item, issues),
-      extra={'classifications': _dict(label.get('annotations')).get(
+      extra={'classifications': _dict(_dict(label).get('annotations')).get(
           'classifications', [])})
 
 
 def _object(obj: Any, index: int, file: str, item: str
             ) -> tuple[ObjectAnnotation, Media | None]:
-  obj = _dict(obj)
-  name = obj.get('name') or obj.get('value') or ''
-  name = name if isinstance(name, str) else str(name)
+  name = rows.class_name(obj, ('name', 'value'), file=file,
+                         item=f'{item}: object #{index + 1}')
   where = f'{item}: object #{index + 1} ({name or "no name"})'
   annotation = ObjectAnnotation(label=name, where=where)
   if not name:
@@ -181,8 +178,18 @@ def _split(row: dict) -> str | None:
   return None
 
 
-def _objects(label: Any) -> list:
-  return _list(_dict(_dict(label).get('annotations')).get('objects'))
+def _objects(label: Any) -> tuple[list, str | None, int]:
+  """(objects, why the row cannot be read or None, objects it holds)."""
+  annotations = _dict(label).get('annotations')
+  if annotations is not None and not isinstance(annotations, dict):
+    return [], (f'annotations is {rows.what_is(annotations)}, not an object'
+                ' with "objects"'), 0
+  return rows.object_list(_dict(annotations).get('objects'),
+                          'annotations.objects')
+
+
+def _label_id(labels: list[tuple[str, Any]], index: int) -> str:
+  return str(_dict(labels[index][1]).get('id', index + 1))
 
 
 def _skipped(label: Any) -> bool:
@@ -195,3 +202,10 @@ def _dict(value: Any) -> dict:
 
 def _list(value: Any) -> list:
   return value if isinstance(value, list) else []
+
+
+def count(content: Any) -> tuple[int, int]:
+  """(data rows, objects) of v2 rows that are not read, for the report."""
+  all_rows = content if isinstance(content, list) else [content]
+  return len(all_rows), sum(_objects(label)[2] for row in all_rows
+                            for _, label in _labels(_dict(row)))

@@ -8,6 +8,8 @@ Which one the folder holds is worked out from the files at its root:
     legacy (v1) JSON export.
   * `export.json` with `tfrecord_paths` and `legend`: the legacy TFRecord
     export (images with a class-index segmentation map).
+One build reads one kind of export (all its files); an export of another
+kind beside it is not read but reported, with its data rows and objects.
 
 Rows are parsed into `Row`s (see `rows.py`); their images and masks are then
 found locally or downloaded (`media.py`) and turned into `ImageRecord`s.
@@ -15,8 +17,11 @@ found locally or downloaded (`media.py`) and turned into `ImageRecord`s.
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
+from typing import Any
 
+from tfds_builders.core import report
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.records import ParsedExport
@@ -26,7 +31,11 @@ from tfds_builders.labelbox.media import MediaFinder
 
 NDJSON_SUFFIXES = ('.ndjson', '.jsonl')
 FORMAT_NAMES = {'ndjson': 'Labelbox export v2 (NDJSON)',
-                'v1': 'Labelbox legacy JSON export (v1)'}
+                'v1': 'Labelbox legacy JSON export (v1)',
+                'tfrecord': 'Labelbox legacy TFRecord export'}
+_OTHER_NAMES = {'ndjson': 'a Labelbox export v2 saved as JSON',
+                'v1': 'a Labelbox legacy JSON export (v1)',
+                'tfrecord': 'a Labelbox legacy TFRecord export'}
 
 
 def parse_export(export: ExportFiles, dl_manager,
@@ -38,11 +47,18 @@ def parse_export(export: ExportFiles, dl_manager,
   root = export.root
   finder = MediaFinder(export, getattr(dl_manager, 'download_dir', None),
                        deadline_s=deadline_s, max_bytes=max_bytes)
-  kind, files, contents = detect(export)
+  kind, files, contents, others = detect(export)
+  issues, images, objects = _not_read(
+      others, kind, [path.relative_to(root).as_posix() for path in files])
   if kind == 'tfrecord':
-    return tfrecords.parse(export, files[0], contents[0], finder,
-                           fixed_classes)
-  read = rows.ReadRows()
+    parsed = tfrecords.parse(export, files[0], contents[0], finder,
+                             fixed_classes)
+    return dataclasses.replace(
+        parsed, issues=issues + parsed.issues,
+        export_images=parsed.export_images + images,
+        export_objects=parsed.export_objects + objects)
+  read = rows.ReadRows(issues=issues, export_images=images,
+                       export_objects=objects)
   for path, content in zip(files, contents):
     name = path.relative_to(root).as_posix()
     if kind == 'ndjson' and content is None:
@@ -55,27 +71,46 @@ def parse_export(export: ExportFiles, dl_manager,
                               files)
 
 
-def detect(export: ExportFiles) -> tuple[str, list[pathlib.Path], list]:
-  """(kind, files, parsed JSON of each file or None) of the export."""
+def detect(export: ExportFiles) -> tuple[str, list[pathlib.Path], list,
+                                        list[tuple[str | None, str, Any]]]:
+  """(kind, files, parsed JSON of each file or None, others) of the export.
+
+  Only one kind of export is read (all its files); `others` are the Labelbox
+  exports of other kinds beside it, (kind, name, parsed JSON), and, beside
+  an NDJSON export, JSON files that do not parse, (None, name, the error).
+  """
   root = export.root
   at_root = [n for n in export.files() if '/' not in n]
   lines_files = [root / n for n in at_root
                  if pathlib.PurePosixPath(n).suffix.lower() in NDJSON_SUFFIXES]
-  if lines_files:
-    return 'ndjson', lines_files, [None] * len(lines_files)
   found: dict[str, list] = {'ndjson': [], 'v1': [], 'tfrecord': []}
+  broken = []
   for name in at_root:
     if pathlib.PurePosixPath(name).suffix.lower() != '.json':
       continue
-    path = root / name
-    content = export.read_json(name)
+    try:
+      content = export.read_json(name)
+    except ExportError as e:
+      if not lines_files:
+        raise
+      broken.append((None, name, e))
+      continue
     kind = _json_kind(content)
     if kind:  # other JSON files (a COCO export beside it...) are ignored
-      found[kind].append((path, content))
-  for kind in ('tfrecord', 'ndjson', 'v1'):
-    if found[kind]:
-      files, contents = zip(*found[kind])
-      return kind, list(files), list(contents)
+      found[kind].append((root / name, content))
+  if lines_files:
+    kind, chosen = 'ndjson', [(path, None) for path in lines_files]
+  else:
+    kind = next((k for k in ('tfrecord', 'ndjson', 'v1') if found[k]), None)
+    chosen = found.pop(kind) if kind else []
+    if kind == 'tfrecord':  # one TFRecord export is read: the first
+      found['tfrecord'], chosen = chosen[1:], chosen[:1]
+  if chosen:
+    others = broken + [(other, path.relative_to(root).as_posix(), content)
+                       for other, entries in found.items()
+                       for path, content in entries]
+    files, contents = zip(*chosen)
+    return kind, list(files), list(contents), others
   listed = ', '.join(at_root[:10]) or 'nothing'
   raise ExportError(
       'no Labelbox export found: expected an export v2 *.ndjson file, a'
@@ -101,3 +136,40 @@ def _json_kind(content) -> str | None:
   if {'DataRow ID', 'Labeled Data', 'External ID'} & set(first):
     return 'v1'
   return None
+
+
+def _not_read(others: list[tuple[str | None, str, Any]], kind: str,
+              names: list[str]) -> tuple[list[report.Issue], int, int]:
+  """Report entries for the exports beside the one read, with the data rows
+  and objects they hold (counted in the export, listed as not included)."""
+  issues, images, objects = [], 0, 0
+  shown = ', '.join(names[:3]) + (f' and {len(names) - 3} more'
+                                  if len(names) > 3 else '')
+  read_as = (f'the build reads the {FORMAT_NAMES.get(kind, kind)}'
+             f' ({shown})')
+  for other, name, content in others:
+    if other is None:
+      issues.append(report.Issue(
+          name, '', f'not read ({content.problem.rstrip(".")}): {read_as},'
+          ' and a JSON file beside it that does not parse is not looked'
+          ' into', report.WARNING, fix=content.fix))
+      continue
+    counted, n_rows, n_objects = '', 0, 0
+    if other in _COUNTERS:  # (a TFRecord export's records are not opened)
+      n_rows, n_objects = _COUNTERS[other](content)
+      counted = f' with {_count(n_rows, "data row")} and' \
+          f' {_count(n_objects, "object")}'
+    images, objects = images + n_rows, objects + n_objects
+    issues.append(report.Issue(
+        name, '', f'{_OTHER_NAMES[other]}{counted}, not read: one build'
+        f' reads one kind of export, and {read_as}', report.NOT_INCLUDED,
+        n_objects, fix=f'Build {name} from a folder of its own, or delete it'
+        f' if {names[0]} replaces it.'))
+  return issues, images, objects
+
+
+_COUNTERS = {'ndjson': ndjson.count, 'v1': legacy_json.count}
+
+
+def _count(n: int, what: str) -> str:
+  return f'{n} {what}' + ('' if n == 1 else 's')

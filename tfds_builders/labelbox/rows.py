@@ -118,6 +118,53 @@ def read_objects(objects: list, read_one: Callable, file: str, item: str,
   return result
 
 
+def what_is(value: Any) -> str:
+  """A JSON value in words, for messages: 'a list', "the text 'car'"..."""
+  if value is None:
+    return 'null'
+  if isinstance(value, bool):
+    return f'the flag {str(value).lower()}'
+  if isinstance(value, (int, float)):
+    shown = repr(value)
+    return f'the number {shown[:40] + "..." if len(shown) > 40 else shown}'
+  if isinstance(value, str):
+    return f'the text {value[:40] + "..." if len(value) > 40 else value!r}'
+  return 'a list' if isinstance(value, list) else 'a JSON object'
+
+
+def object_list(value: Any, what: str) -> tuple[list, str | None, int]:
+  """The objects of a label: (objects, None, count) for a list (or none);
+  for anything else ([], why the data row is left out, how many objects it
+  seems to hold, for the report)."""
+  if value is None:
+    return [], None, 0
+  if isinstance(value, list):
+    return value, None, len(value)
+  count = 0
+  if isinstance(value, dict) and value:  # {id: object, ...} or one object
+    count = len(value) if all(isinstance(v, dict) for v in value.values()
+                              ) else 1
+  return [], f'{what} is {what_is(value)}, not a list of objects', count
+
+
+def class_name(obj: Any, keys: tuple[str, ...], *, file: str,
+               item: str) -> str:
+  """The object's class name: the first of `keys` given, as text ('' when
+  none is); an object that is not a JSON object, or a name that is not
+  text, skips the object."""
+  if not isinstance(obj, dict):
+    raise _bad(f'object is {what_is(obj)}, not an object with a {keys[0]}'
+               ' and a geometry', file, item)
+  for key in keys:
+    name = obj.get(key)
+    if name is None or name == '':
+      continue
+    if not isinstance(name, str):
+      raise _bad(f'{key} is {what_is(name)}, not text', file, item)
+    return name
+  return ''
+
+
 def split_of(value: Any, row_file: str, item: str,
              issues: list[report.Issue]) -> str | None:
   """The TFDS split of a Labelbox data split name (the one table of split
