@@ -65,3 +65,19 @@ def test_every_build_writes_an_image_index(tmp_path):
   assert rows[0]['objects'] == [['cat', 0.1, 0.05, 0.833333, 0.5]]
   assert len(rows[0]['sha256']) == 64 and rows[0]['split'] in ('train',
                                                                'test')
+
+
+def test_nothing_left_says_what_was_skipped(tmp_path):
+  """Every object skipped must not read as an export without objects."""
+  xml = box_xml('a.jpg').replace('<xmin>2</xmin>', '<xmin>1_0</xmin>')
+  export = tmp_path / 'export'
+  (export / 'images').mkdir(parents=True)
+  (export / 'images' / 'a.jpg').write_bytes(image_bytes())
+  (export / 'a.xml').write_text(xml)
+  with pytest.raises(ExportError) as raised:
+    prepare(export)
+  assert raised.value.problem == (
+      'the export has no labelled objects, so there is no class list; 1'
+      ' image(s) or object(s) were skipped, the first: a.xml: object #1'
+      " (cat): <xmin> '1_0' is not a decimal number.")
+  assert raised.value.fix.startswith('Fix what was skipped, or: Add labels')

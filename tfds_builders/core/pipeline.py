@@ -51,16 +51,37 @@ def prepare(files: ExportFiles, parse: Callable[[ExportFiles], ParsedExport],
   given = parsed.classes
   if fixed_classes:
     given = ClassList(tuple(fixed_classes), fixed_source)
-  classes = resolve_classes(given, first_seen(
-      (o.label, f'{r.annotation_file}: {o.where}')
-      for r in parsed.records for o in r.objects))
+  try:
+    classes = resolve_classes(given, first_seen(
+        (o.label, f'{r.annotation_file}: {o.where}')
+        for r in parsed.records for o in r.objects))
+  except ExportError as e:
+    raise _with_skips(e, parsed.issues) from None
   by_split, sources = _group_by_split(parsed, test_fraction)
   raise_if_strict(parsed.issues, strict)
   if not by_split:
-    raise ExportError('the export lists no images.', file=str(files.root),
-                      fix='Point --manual_dir at the folder holding the'
-                      ' export.')
+    raise _with_skips(ExportError(
+        'the export lists no images.', file=str(files.root),
+        fix='Point --manual_dir at the folder holding the export.'),
+                      parsed.issues)
   return Prepared(files, parsed, classes, by_split, sources)
+
+
+def _with_skips(error: ExportError, issues: list[report.Issue]
+                ) -> ExportError:
+  """`error` saying what was skipped on the way, when that is why nothing
+  is left (every object of an export skipped reads as "no objects")."""
+  skipped = [i for i in issues
+             if i.action in (report.SKIPPED_IMAGE, report.SKIPPED_OBJECT)]
+  if not skipped:
+    return error
+  first = skipped[0]
+  where = ': '.join(p for p in (first.file, first.item) if p)
+  return ExportError(
+      f'{error.problem.rstrip(".")}; {len(skipped)} image(s) or object(s)'
+      f' were skipped, the first: {where}: {first.problem}', file=error.file,
+      item=error.item, fix=f'Fix what was skipped, or: {error.fix}'
+      if error.fix else 'Fix what was skipped.')
 
 
 def encode_all(prepared: Prepared, options: encode.EncodeOptions,
