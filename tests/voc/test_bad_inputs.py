@@ -419,3 +419,24 @@ def test_cvat_rotated_box_becomes_its_polygon(tmp_path):
       True]
   np.testing.assert_allclose(ex['objects']['bbox'][0],
                              [5 / 30, 15 / 40, 25 / 30, 25 / 40], atol=1e-6)
+
+
+def test_two_boxes_in_one_object_and_an_empty_polygon_beside_a_box(tmp_path):
+  """Two <bndbox>: which one is meant is unclear, so the object is a
+  reported skip (the second was ignored unreported); an empty <polygon/>
+  beside a box adds no shape, the box is kept (it skipped the object)."""
+  two = box_xml('a.jpg', [('cat', (2, 3, 20, 25))]).replace(
+      '</bndbox>', '</bndbox><bndbox><xmin>1</xmin><ymin>1</ymin>'
+      '<xmax>5</xmax><ymax>5</ymax></bndbox>')
+  empty = box_xml('b.jpg', [('dog', (4, 5, 30, 20))]).replace(
+      '</bndbox>', '</bndbox><polygon/>')
+  export = good_voc(tmp_path, **{'annotations/a.xml': two,
+                                 'annotations/b.xml': empty})
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  issue = only_issue(report)
+  assert (issue['file'], issue['item'], issue['action'], issue['problem'],
+          issue['objects_lost']) == (
+              'annotations/a.xml', 'object #1 (cat)', 'skipped object',
+              'has 2 <bndbox> elements; one object has one box.', 1)
+  b = all_examples(builder)['b']['objects']
+  assert np.round(b['bbox'] * [30, 40, 30, 40]).tolist() == [[5, 4, 20, 30]]

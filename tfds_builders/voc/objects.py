@@ -8,6 +8,7 @@ ymax); every number through `core.values`; a CVAT rotated rectangle
 from __future__ import annotations
 
 from tfds_builders.core import geometry, values
+from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.records import ObjectAnnotation
 
 
@@ -21,13 +22,19 @@ def parse_object(element, index: int, file: str) -> ObjectAnnotation:
                                text=True, file=file, item=where),
       is_truncated=values.flag(text(element, 'truncated'), '<truncated>',
                                text=True, file=file, item=where))
-  bndbox = element.find('bndbox')
-  if bndbox is not None:
-    obj.box = tuple(_number(bndbox, tag, file, where)
+  boxes = element.findall('bndbox')
+  if len(boxes) > 1:
+    raise SkippableError(
+        f'has {len(boxes)} <bndbox> elements; one object has one box.',
+        file=file, item=where, fix='Make each box an <object> of its own.')
+  if boxes:
+    obj.box = tuple(_number(boxes[0], tag, file, where)
                     for tag in ('xmin', 'ymin', 'xmax', 'ymax'))
   polygon = element.find('polygon')
   if polygon is not None:
-    obj.polygons = [_polygon_points(polygon, file, where)]
+    points = _polygon_points(polygon, file, where)
+    if points or obj.box is None:  # an empty <polygon/> beside a box: no shape
+      obj.polygons = [points]
   rotation = _attribute(element, 'rotation')
   if rotation is not None and obj.box is not None and not obj.polygons:
     # CVAT stores a rotated rectangle as its unrotated box and the angle.
