@@ -157,3 +157,26 @@ def test_missing_images_everywhere_is_no_media_found(tmp_path):
   with pytest.raises(ExportError, match='no media found: none of the 2'
                      " images the annotations name is in the export"):
     build('coco_export', export, tmp_path / 'data')
+
+
+def test_a_copy_of_an_instance_file_puts_its_images_in_two_splits_warned(
+    tmp_path):
+  """instances_default.json and a backup instances_default_old.json: two
+  subsets of the same photos, so a model would be tested on what it trained
+  on. Both are kept as the export says, and the overlap is warned."""
+  coco = json.dumps({
+      'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 40, 'height': 30}],
+      'annotations': [annotation(1)],
+      'categories': [{'id': 1, 'name': 'cat'}]})
+  export = write_export(tmp_path, {
+      'images/a.jpg': image_bytes(),
+      'annotations/instances_default.json': coco,
+      'annotations/instances_default_old.json': coco})
+  report, _ = build_report('coco_export/boxes', export, tmp_path)
+  assert [(i['file'], i['item'], i['action']) for i in report['issues']] == [
+      ('annotations/instances_default_old.json', "image 'default_old/1'",
+       'warning')]
+  assert report['issues'][0]['problem'] == (
+      "is the image file of 'default/1' (annotations/instances_default.json)"
+      " too, which is in split 'default'; it is in both 'default_old' and"
+      " 'default'")

@@ -140,10 +140,12 @@ def check_media_found(parsed: ParsedExport) -> None:
 
 def _group_by_split(parsed: ParsedExport, test_fraction: float):
   """Records by split (sorted), and where each split came from; a second
-  record of an image id is reported, not kept."""
+  record of an image id is reported, not kept; one image file in two splits
+  (a test image the model also trains on) is warned."""
   by_split: dict[str, list[ImageRecord]] = {}
   sources: dict[str, collections.Counter] = {}
   seen: dict[str, ImageRecord] = {}
+  in_split: dict[str, tuple[str, ImageRecord]] = {}  # image file -> first
   for record in parsed.records:
     if record.image_id in seen:
       first = seen[record.image_id]
@@ -157,6 +159,16 @@ def _group_by_split(parsed: ParsedExport, test_fraction: float):
     split = record.split or splits.assign_split(record.image_id,
                                                 test_fraction)
     source = record.split_source if record.split else splits.HASHED
+    first_split, first = in_split.setdefault(record.image_path or '',
+                                             (split, record))
+    if record.image_path and first_split != split:
+      parsed.issues.append(report.Issue(
+          record.annotation_file, f'image {record.image_id!r}',
+          f'is the image file of {first.image_id!r} ({first.annotation_file})'
+          f' too, which is in split {first_split!r}; it is in both {split!r}'
+          f' and {first_split!r}', report.WARNING,
+          fix='Keep each image in one split (is one annotation file a copy'
+          ' of another?).'))
     by_split.setdefault(split, []).append(record)
     sources.setdefault(split, collections.Counter())[source or '?'] += 1
   return ({name: by_split[name] for name in sorted(by_split)},
