@@ -179,15 +179,25 @@ def decode_coco_segmentation(segmentation, height: int, width: int, *,
   fails a check raises SkippableError naming what is wrong.
   """
   if isinstance(segmentation, list):
-    parts = coco_polygons(segmentation, height, width, file=file, item=item)
-    rle = coco_mask.merge(coco_mask.frPyObjects(parts, height, width))
-  elif isinstance(segmentation, dict) and 'counts' in segmentation:
-    rle = _checked_rle(segmentation, height, width, file, item)
-  else:
-    raise SkippableError(
-        f'segmentation of type {type(segmentation).__name__} is neither'
-        ' polygons nor RLE.', file=file, item=item,
-        fix='Export polygons or RLE.')
+    return coco_polygons_mask(
+        coco_polygons(segmentation, height, width, file=file, item=item),
+        height, width)
+  if isinstance(segmentation, dict) and 'counts' in segmentation:
+    return _decoded(_checked_rle(segmentation, height, width, file, item))
+  raise SkippableError(
+      f'segmentation of type {type(segmentation).__name__} is neither'
+      ' polygons nor RLE.', file=file, item=item,
+      fix='Export polygons or RLE.')
+
+
+def coco_polygons_mask(parts: list[list[float]], height: int,
+                       width: int) -> Mask:
+  """pycocotools' mask of polygon parts already checked (`coco_polygons`)."""
+  return _decoded(coco_mask.merge(coco_mask.frPyObjects(parts, height,
+                                                        width)))
+
+
+def _decoded(rle) -> Mask:
   full = coco_mask.decode(rle)
   return Mask.from_full(full.max(axis=2) if full.ndim == 3 else full)
 

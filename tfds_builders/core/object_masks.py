@@ -29,8 +29,9 @@ def object_mask(obj: ObjectAnnotation, width: int, height: int, file: str,
   if isinstance(obj.coco_segmentation, list) and obj.coco_segmentation:
     parts = masks.coco_polygons(obj.coco_segmentation, height, width,
                                 file=file, item=item)
-  if parts and outline_only:
-    mask = masks.outline(parts, height, width)
+  if parts:
+    mask = (masks.outline(parts, height, width) if outline_only
+            else masks.coco_polygons_mask(parts, height, width))
   elif obj.coco_segmentation is not None:
     mask = masks.decode_coco_segmentation(obj.coco_segmentation, height,
                                           width, file=file, item=item)
