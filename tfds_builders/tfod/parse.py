@@ -135,10 +135,7 @@ class _Reader:
       record.image_bytes = encoded
       self._check_format(features.text('image/format'), encoded, where)
       if filename and readable_name:  # on disk too: not "unclaimed"
-        try:
-          self._find_file(filename, record_file, where)
-        except ExportError:  # never read: the bytes are in the record
-          pass
+        self._find_file(filename, record_file, where)  # (never read)
     elif filename and not readable_name:
       record.missing_image = ('image/filename is not UTF-8, so the image file'
                               ' it names cannot be looked up')

@@ -29,7 +29,6 @@ import dataclasses
 import posixpath
 from typing import Iterable
 
-from tfds_builders.core.errors import ExportError
 from tfds_builders.core.lookup import ImageLookup
 
 # (prefix, note): a note of '' means the prefix is the convention, not a fix.
@@ -163,10 +162,8 @@ def find_image(entry: str, bases: Iterable[str], lookup: ImageLookup, *,
 def _find(lookup: ImageLookup, name: str, anywhere: bool) -> str | None:
   if not name:
     return None
-  try:
-    return lookup.find(name, anywhere=anywhere).name
-  except ExportError:  # not a usable relative name: not found
-    return None
+  return lookup.find(name, anywhere=anywhere).name  # None: not found, or
+  # a name leading out of the export (never looked up)
 
 
 def _not_found(entry: str, candidates: list[tuple[str, str]]) -> str:
