@@ -159,16 +159,18 @@ def _group_by_split(parsed: ParsedExport, test_fraction: float):
     split = record.split or splits.assign_split(record.image_id,
                                                 test_fraction)
     source = record.split_source if record.split else splits.HASHED
-    first_split, first = in_split.setdefault(record.image_path or '',
-                                             (split, record))
-    if record.image_path and first_split != split:
-      parsed.issues.append(report.Issue(
-          record.annotation_file, f'image {record.image_id!r}',
-          f'is the image file of {first.image_id!r} ({first.annotation_file})'
-          f' too, which is in split {first_split!r}; it is in both {split!r}'
-          f' and {first_split!r}', report.WARNING,
-          fix='Keep each image in one split (is one annotation file a copy'
-          ' of another?).'))
+    if record.image_path:
+      first_split, first = in_split.setdefault(record.image_path,
+                                               (split, record))
+      if first_split != split:
+        parsed.issues.append(report.Issue(
+            record.annotation_file, f'image {record.image_id!r}',
+            f'is the image file of {first.image_id!r}'
+            f' ({first.annotation_file}) too, which is in split'
+            f' {first_split!r}; it is in both {split!r} and {first_split!r}',
+            report.WARNING,
+            fix='Keep each image in one split (is one annotation file a copy'
+            ' of another?).'))
     by_split.setdefault(split, []).append(record)
     sources.setdefault(split, collections.Counter())[source or '?'] += 1
   return ({name: by_split[name] for name in sorted(by_split)},

@@ -163,8 +163,8 @@ class _Reader:
     for local_id, (split, source) in sorted((group.lists or {}).items()):
       if local_id in read:
         continue
-      self.export_images += 1
       if local_id.startswith('/') or '..' in local_id.split('/'):
+        self.export_images += 1
         self.issues.append(report.Issue(
             source, local_id, 'is not an image id of this export (a path'
             ' leading out of its folder)', report.SKIPPED_IMAGE,
@@ -180,8 +180,8 @@ class _Reader:
             f' {self._by_image[record.filename]}, which is used; this line'
             ' adds nothing', report.WARNING,
             fix='List each image once, by its id.'))
-        self.export_images -= 1  # the same image, counted with its XML
-        continue
+        continue  # the same image, counted with its XML
+      self.export_images += 1
       self._by_image[record.filename] = source
       self.issues.append(report.Issue(
           source, local_id, 'listed in a split but has no annotation file;'
