@@ -3,6 +3,7 @@ from the results `benchmark.py` measured."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 START_MARKER = '<!-- build-read:start -->'
@@ -189,6 +190,20 @@ def markdown(results: dict) -> str:
                        f'{sign} {g["target"]}', 'yes' if g['met'] else 'NO']))
   lines += ['', END_MARKER]
   return '\n'.join(lines)
+
+
+def publish(results: dict, json_path: str | None, markdown_path: str | None,
+            section: str, start: str = START_MARKER,
+            end: str = END_MARKER) -> None:
+  """Prints each of `results['goals']` met or not, and writes the raw
+  results (`--json`) and the markdown section (`--write_markdown`)."""
+  for g in results['goals']:
+    print(f'{"met" if g["met"] else "NOT MET"}: {g["goal"]}: {g["value"]:.2f}'
+          f' (target {g["target"]})')
+  if json_path:
+    pathlib.Path(json_path).write_text(json.dumps(results, indent=1) + '\n')
+  if markdown_path:
+    write_markdown(pathlib.Path(markdown_path), section, start, end)
 
 
 def write_markdown(path: pathlib.Path, section: str,

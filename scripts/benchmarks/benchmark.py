@@ -259,14 +259,8 @@ def main(argv=None):
       shutil.rmtree(work, ignore_errors=True)
   results['load_after'] = load()
   results['goals'] = bench_report.goals(results)
-  for g in results['goals']:
-    print(f'{"met" if g["met"] else "NOT MET"}: {g["goal"]}: {g["value"]:.2f}'
-          f' (target {g["target"]})')
-  if args.json:
-    pathlib.Path(args.json).write_text(json.dumps(results, indent=1) + '\n')
-  if args.write_markdown:
-    bench_report.write_markdown(pathlib.Path(args.write_markdown),
-                                bench_report.markdown(results))
+  bench_report.publish(results, args.json, args.write_markdown,
+                       bench_report.markdown(results))
   return results
 
 

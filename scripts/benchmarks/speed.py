@@ -275,13 +275,8 @@ def main(argv=None):
                      ' raccoon photos.')
   results = measure(args)
   results['goals'] = goals(results)
-  for g in results['goals']:
-    print(f'{"met" if g["met"] else "NOT MET"}: {g["goal"]}:'
-          f' {g["value"]:.2f} (target {g["target"]})')
-  if args.json:
-    pathlib.Path(args.json).write_text(json.dumps(results, indent=1) + '\n')
-  if args.write_markdown:
-    write_markdown(pathlib.Path(args.write_markdown), markdown(results))
+  bench_report.publish(results, args.json, args.write_markdown,
+                       markdown(results), START_MARKER, END_MARKER)
   return results
 
 
