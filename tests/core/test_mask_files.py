@@ -145,6 +145,18 @@ def test_binary_mask_with_alpha_is_in_only_where_not_transparent():
       [1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
 
 
+def test_binary_mask_black_shape_on_transparent_canvas_is_the_shape():
+  """Every visible pixel black: the alpha draws the object (not empty)."""
+  rgba = np.zeros((3, 4, 4), np.uint8)
+  rgba[1, 1:3, 3] = 255
+  rgba[2, 0, 3] = 40
+  assert _binary(_saved(Image.fromarray(rgba, 'RGBA'))).tolist() == [
+      [0, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0]]
+  fully_transparent = np.zeros((3, 4, 4), np.uint8)
+  assert not _binary(_saved(Image.fromarray(fully_transparent,
+                                            'RGBA'))).any()
+
+
 def test_binary_mask_palette_transparent_index_is_out():
   im = Image.fromarray(np.array([[0, 1, 2, 2]] * 3, np.uint8), 'P')
   im.putpalette([0, 0, 0] + [255, 255, 255] * 2)

@@ -199,6 +199,9 @@ def read_binary_mask(data: bytes, *, file: str, height: int,
   Where the PNG has an alpha channel (or a transparent colour), a pixel is
   in only if it is also not transparent: masks edited in GIMP or Photoshop
   are often white everywhere, with the object drawn in the alpha channel.
+  When every visible pixel is black (a black shape on a transparent
+  canvas), the alpha alone draws the object: reading black as "out" there
+  would give an empty mask for a shape anyone can see.
   """
   im = images.open_image(data, file=file, what='mask')
   _check_size(im.size, width, height, file)
@@ -207,7 +210,8 @@ def read_binary_mask(data: bytes, *, file: str, height: int,
                         else im)
     inside = pixels != 0
     if im.has_transparency_data:
-      inside &= np.asarray(im.convert('RGBA').getchannel('A')) > 0
+      visible = np.asarray(im.convert('RGBA').getchannel('A')) > 0
+      inside = visible & inside if inside[visible].any() else visible
   except Exception as e:
     raise SkippableError(f'mask does not decode ({e}).', file=file,
                          fix='Re-export the mask.') from None
