@@ -194,6 +194,27 @@ def test_v1_row_with_skipped_true_is_reported_not_an_error(tmp_path):
   assert list(all_examples(builder)) == ['a']
 
 
+def test_v2_skipped_flag_is_read_as_a_flag_not_as_truthiness(tmp_path):
+  """`"skipped": "false"` keeps the label (bool("false") is True); a value
+  that is no flag skips the row with the reason, never silently."""
+  def with_skipped(row_id, value):
+    data = json.loads(row(row_id, [BOX]))
+    data['projects']['p']['labels'][0]['performance_details'] = {
+        'skipped': value}
+    return json.dumps(data)
+  export = ndjson_export(tmp_path, [
+      with_skipped('a', 'false'), with_skipped('b', 'TRUE'),
+      with_skipped('c', 'maybe')], images=('a', 'b', 'c'))
+  report, builder = build_report('labelbox_export/boxes', export, tmp_path)
+  assert entries(report) == [
+      ('export.ndjson', 'line 2 (data row b)',
+       'every label of the data row is marked skipped', 'skipped image', 1),
+      ('export.ndjson', 'line 3 (data row c)',
+       "label 1: performance_details.skipped 'maybe' is not 0/1 or"
+       ' true/false.', 'skipped image', 1)]
+  assert list(all_examples(builder)) == ['a']
+
+
 # Media that are missing or not images.
 
 

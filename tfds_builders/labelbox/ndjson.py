@@ -15,8 +15,8 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from tfds_builders.core import report
-from tfds_builders.core.errors import ExportError
+from tfds_builders.core import report, values
+from tfds_builders.core.errors import ExportError, SkippableError
 from tfds_builders.core.exportfs import open_regular, parse_json
 from tfds_builders.core.records import ObjectAnnotation
 from tfds_builders.labelbox import rows
@@ -65,7 +65,10 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
   shapes = [_objects(label) for _, label in labels]  # (objects, why not, n)
   counts = [count for _, _, count in shapes]
   read.export_objects += sum(counts)
-  usable = [i for i, (_, label) in enumerate(labels) if not _skipped(label)]
+  skipped = [_skipped(label, file, item) for _, label in labels]
+  usable = [i for i, flag in enumerate(skipped) if flag is False]
+  unreadable = [(i, flag) for i, flag in enumerate(skipped)
+                if isinstance(flag, str)]
   problem = None
   mime = _dict(row.get('media_attributes')).get('mime_type') or 'image/'
   mime = mime if isinstance(mime, str) else repr(mime)
@@ -75,6 +78,9 @@ def read_row(row: dict, file: str, where: str, read: rows.ReadRows) -> None:
     problem = f'data row is {mime}, not an image'
   elif not labels:
     problem = 'data row has no label (not labelled yet)'
+  elif unreadable:  # which label the row means is not known
+    i, flag = unreadable[0]
+    problem = f'label {_label_id(labels, i)}: {flag}'
   elif not usable:
     problem = 'every label of the data row is marked skipped'
   elif shapes[usable[0]][1]:  # the label that would be used is unreadable
@@ -192,8 +198,15 @@ def _label_id(labels: list[tuple[str, Any]], index: int) -> str:
   return str(_dict(labels[index][1]).get('id', index + 1))
 
 
-def _skipped(label: Any) -> bool:
-  return bool(_dict(_dict(label).get('performance_details')).get('skipped'))
+def _skipped(label: Any, file: str, item: str) -> bool | str:
+  """`performance_details.skipped` as a flag, or what is wrong with it
+  (`bool("false")` would be True: the row's only label lost unreported)."""
+  value = _dict(_dict(label).get('performance_details')).get('skipped')
+  try:
+    return values.flag(value, 'performance_details.skipped', text=True,
+                       file=file, item=item)
+  except SkippableError as e:
+    return e.problem
 
 
 def _dict(value: Any) -> dict:
