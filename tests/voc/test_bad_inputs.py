@@ -440,3 +440,24 @@ def test_two_boxes_in_one_object_and_an_empty_polygon_beside_a_box(tmp_path):
               'has 2 <bndbox> elements; one object has one box.', 1)
   b = all_examples(builder)['b']['objects']
   assert np.round(b['bbox'] * [30, 40, 30, 40]).tolist() == [[5, 4, 20, 30]]
+
+
+def test_person_layout_parts_are_listed_not_dropped_unsaid(tmp_path):
+  """VOC2012 layout: <part> boxes inside a person; the person is kept."""
+  part = ('<part><name>{}</name><bndbox><xmin>3</xmin><ymin>4</ymin>'
+          '<xmax>8</xmax><ymax>9</ymax></bndbox></part>')
+  xml = box_xml('a.jpg', [('person', (2, 3, 20, 25))]).replace(
+      '</object>', part.format('head') + part.format('hand') + '</object>')
+  report, builder = build_report(
+      'voc_export/boxes', good_voc(tmp_path, **{'annotations/a.xml': xml}),
+      tmp_path)
+  issue = only_issue(report)
+  assert (issue['file'], issue['item'], issue['action'],
+          issue['objects_lost']) == ('annotations/a.xml', 'object #1',
+                                     'warning', 0)
+  assert issue['problem'].startswith('its 2 <part> box(es) (head, hand) are'
+                                     ' not kept')
+  assert builder.info.features['objects']['label'].names == ['cat', 'person']
+  person = all_examples(builder)['a']['objects']
+  np.testing.assert_allclose(person['bbox'], [[3 / 30, 2 / 40, 25 / 30,
+                                               20 / 40]], atol=1e-6)

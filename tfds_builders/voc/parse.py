@@ -113,6 +113,7 @@ class _Reader:
             obj.mask = MaskRef(path=seg_path, value=index + 1,
                                file=seg_object, pair_by_box=True)
           record.objects.append(obj)
+          self._report_parts(element, index, name)
         except SkippableError as e:
           self.issues.append(report.Issue.from_error(
               e, report.SKIPPED_OBJECT, 1, file=name,
@@ -121,6 +122,19 @@ class _Reader:
     finally:
       self.issues = saved
       read.digest = self.files.digests.get(name)
+
+  def _report_parts(self, element, index: int, name: str) -> None:
+    """The devkit's person layout (`<part>`: head, hand, foot boxes inside
+    a person) has no place in the common schema: listed, not dropped
+    unsaid."""
+    parts = [objects.text(part, 'name') or 'no name'
+             for part in element.findall('part')]
+    if parts:
+      self.issues.append(report.Issue(
+          name, f'object #{index + 1}', f'its {len(parts)} <part> box(es)'
+          f' ({", ".join(parts)}) are not kept: the dataset has no part'
+          ' boxes; the object itself is kept', report.WARNING,
+          fix='Make the parts <object>s of their own to keep them.'))
 
   def merge(self, group: Group, name: str, read: '_Read') -> None:
     """Adds one file's part to the export, in file order."""
