@@ -43,6 +43,9 @@ def test_beam_and_plain_give_the_same_examples_and_keys(tmp_path, name,
       map(str, beam_report['issues']))
   assert plain_report['source_manifest'] == beam_report['source_manifest']
   assert plain.info.splits[split].num_examples > 0
+  # The records' chunk files and the summaries are gone from the dataset.
+  assert sorted(p.name for p in pathlib.Path(on_beam.data_dir).iterdir()
+                if p.name.startswith('_')) == []
 
 
 @pytest.mark.parametrize('name, export, split', BUILDERS,

@@ -23,13 +23,14 @@ import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle
 
 from tfds_builders.core import (encode, manifest, masks, parallel, pipeline,
-                                 report, schema)
+                                 record_store, report, schema)
 from tfds_builders.core.determinism import deterministic_serialization
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.records import ImageRecord, ParsedExport
 
 _SUMMARIES_DIR = '_summaries'
+_RECORDS_DIR = '_records'  # image records in chunk files while building
 # TFDS holds a split's serialized examples in memory up to 1 GB before it
 # spills them to sorted buckets on disk; with images of ~100 KB, peak memory
 # then grows with the export. Spilling from 256 MB keeps it flat (and
@@ -127,6 +128,8 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     self._summaries: list[report.ExampleSummary] = []
     with deterministic_serialization(), _bounded_shuffle_memory():
       super()._download_and_prepare(dl_manager, download_config)
+    shutil.rmtree(pathlib.Path(self.data_dir) / _RECORDS_DIR,
+                  ignore_errors=True)
     self._summaries += self._collect_beam_summaries()
     prepared = self._prepared
     source = manifest.build_manifest(
@@ -148,9 +151,24 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   def _split_generators(self, dl_manager):
     files = ExportFiles(_manual_dir(dl_manager, self.name),
                         trusted=[getattr(dl_manager, 'download_dir', None)])
-    self._prepared = prepared = self.prepare_export(files, dl_manager)
+    # The records go to chunk files as they are read (`core.record_store`):
+    # a build holds one chunk at a time, not the export, and a Beam
+    # pipeline carries only the chunks' paths.
+    spill = pathlib.Path(self.data_dir) / _RECORDS_DIR
+    with record_store.spilling_to(str(spill)):
+      self._prepared = prepared = self.prepare_export(files, dl_manager)
+    # Formats that read a whole JSON file (COCO, Labelbox) hand over a list:
+    # by_split holds its records, spilled; the list itself is not read again.
+    prepared.parsed.records = []
     schema.set_class_names(self.info.features, list(prepared.classes.names))
-    return {split: self._examples_for(split, records)
+    if not self._use_beam:
+      return {split: self._generate_examples(split, records)
+              for split, records in prepared.by_split.items()}
+    from tfds_builders.core import beam_encode  # pylint: disable=g-import-not-at-top
+    return {split: beam_encode.EncodeRecords(
+        split, record_store.chunk_paths(records, str(spill / split)),
+        prepared.classes, self.encode_options(),
+        str(pathlib.Path(self.data_dir) / _SUMMARIES_DIR / split))
             for split, records in prepared.by_split.items()}
 
   def _generate_examples(self, split: str, records: list[ImageRecord]
@@ -172,14 +190,6 @@ class ExportBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
           file=first.file, item=first.item)
 
   # Helpers.
-
-  def _examples_for(self, split: str, records: list[ImageRecord]):
-    if not self._use_beam:
-      return self._generate_examples(split, records)
-    from tfds_builders.core import beam_encode  # pylint: disable=g-import-not-at-top
-    return beam_encode.EncodeRecords(
-        split, records, self._prepared.classes, self.encode_options(),
-        str(pathlib.Path(self.data_dir) / _SUMMARIES_DIR / split))
 
   def _collect_beam_summaries(self) -> list[report.ExampleSummary]:
     folder = pathlib.Path(self.data_dir) / _SUMMARIES_DIR

@@ -14,7 +14,8 @@ import collections
 import dataclasses
 from typing import Callable, Iterator, Sequence
 
-from tfds_builders.core import encode, parallel, report, splits
+from tfds_builders.core import (encode, parallel, record_store, report,
+                                 splits)
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.labels import ClassList, first_seen, resolve_classes
@@ -141,37 +142,38 @@ def check_media_found(parsed: ParsedExport) -> None:
 def _group_by_split(parsed: ParsedExport, test_fraction: float):
   """Records by split (sorted), and where each split came from; a second
   record of an image id is reported, not kept; one image file in two splits
-  (a test image the model also trains on) is warned."""
+  (a test image the model also trains on) is warned. Only names are kept
+  of the records seen (they may be spilled: `core.record_store`)."""
   by_split: dict[str, list[ImageRecord]] = {}
   sources: dict[str, collections.Counter] = {}
-  seen: dict[str, ImageRecord] = {}
-  in_split: dict[str, tuple[str, ImageRecord]] = {}  # image file -> first
+  seen: dict[str, str] = {}  # image id -> its annotation file
+  in_split: dict[str, tuple[str, str, str]] = {}  # image file -> first's
   for record in parsed.records:
     if record.image_id in seen:
-      first = seen[record.image_id]
       parsed.issues.append(report.Issue(
           record.annotation_file, f'image {record.image_id!r}',
-          f'image id already used by {first.annotation_file}; the second'
+          f'image id already used by {seen[record.image_id]}; the second'
           ' annotation of the same image is left out', report.SKIPPED_IMAGE,
           len(record.objects), fix='Give every image its own id.'))
       continue
-    seen[record.image_id] = record
+    seen[record.image_id] = record.annotation_file
     split = record.split or splits.assign_split(record.image_id,
                                                 test_fraction)
     source = record.split_source if record.split else splits.HASHED
     if record.image_path:
-      first_split, first = in_split.setdefault(record.image_path,
-                                               (split, record))
+      first_split, first_id, first_file = in_split.setdefault(
+          record.image_path, (split, record.image_id, record.annotation_file))
       if first_split != split:
         parsed.issues.append(report.Issue(
             record.annotation_file, f'image {record.image_id!r}',
-            f'is the image file of {first.image_id!r}'
-            f' ({first.annotation_file}) too, which is in split'
-            f' {first_split!r}; it is in both {split!r} and {first_split!r}',
-            report.WARNING,
+            f'is the image file of {first_id!r} ({first_file}) too, which is'
+            f' in split {first_split!r}; it is in both {split!r} and'
+            f' {first_split!r}', report.WARNING,
             fix='Keep each image in one split (is one annotation file a copy'
             ' of another?).'))
-    by_split.setdefault(split, []).append(record)
+    if split not in by_split:
+      by_split[split] = record_store.new_list()
+    by_split[split].append(record)
     sources.setdefault(split, collections.Counter())[source or '?'] += 1
   return ({name: by_split[name] for name in sorted(by_split)},
           {name: dict(sorted(sources[name].items()))

@@ -28,7 +28,7 @@ import posixpath
 
 import numpy as np
 
-from tfds_builders.core import masks, report, tfrecords, values
+from tfds_builders.core import masks, record_store, report, tfrecords, values
 from tfds_builders.core.errors import ExportError, SkippableError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import ImageLookup
@@ -83,7 +83,7 @@ class _Reader:
   def __init__(self, files: ExportFiles, lookup: ImageLookup,
                label_map: LabelMap | None):
     self.files, self.lookup, self.label_map = files, lookup, label_map
-    self.records: list[ImageRecord] = []
+    self.records = record_store.new_list()
     self.issues: list[report.Issue] = []
     self.export_images = self.export_objects = 0
     self._named = self._id_only = 0  # objects with a class / only an id

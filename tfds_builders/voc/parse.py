@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 
-from tfds_builders.core import parallel, report, splits, values
+from tfds_builders.core import parallel, record_store, report, splits, values
 from tfds_builders.core.errors import SkippableError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import ImageLookup
@@ -70,7 +70,7 @@ class _Reader:
                value_map: ValueMap | None, prefix_ids: bool):
     self.files, self.lookup, self.value_map = files, lookup, value_map
     self.prefix_ids = prefix_ids
-    self.records: list[ImageRecord] = []
+    self.records = record_store.new_list()
     self.issues: list[report.Issue] = []
     self.export_images = self.export_objects = 0
     self._by_image: dict[str, str] = {}  # image file -> its XML

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import posixpath
 
-from tfds_builders.core import report
+from tfds_builders.core import record_store, report
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles
 from tfds_builders.core.lookup import IMAGE_SUFFIXES, ImageLookup
@@ -98,7 +98,7 @@ class _Reader:
 
   def __init__(self, files: ExportFiles, layout: Layout):
     self.files, self.layout = files, layout
-    self.records: list[ImageRecord] = []
+    self.records = record_store.new_list()
     self.issues: list[report.Issue] = []
     self.export_images = self.export_objects = 0
     used = set(layout.config_files)
