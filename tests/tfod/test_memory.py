@@ -6,27 +6,14 @@ record carries its image bytes; they go to chunk files as they are read
 until they are encoded. Peak memory is measured in fresh processes.
 """
 
-import io
 import subprocess
 import sys
 import textwrap
 
-import numpy as np
-from PIL import Image
-import tensorflow as tf
-
+from scripts.benchmarks import tfod_gzip_memory
 from tests.builds import CHILD_PEAK_RSS_KIB
-from tests.fixtures.tfod_records import LABEL_MAP, example
 
 IMAGES = 150
-
-
-def noise_jpeg(side: int = 900) -> bytes:
-  pixels = np.random.default_rng(0).integers(0, 255, (side, side, 3),
-                                             dtype=np.uint8)
-  buffer = io.BytesIO()
-  Image.fromarray(pixels).save(buffer, format='JPEG', quality=95)
-  return buffer.getvalue()
 
 
 def prepare_growth_mb(export, folder, spill: bool) -> int:
@@ -52,17 +39,8 @@ def prepare_growth_mb(export, folder, spill: bool) -> int:
 
 
 def test_gzip_records_images_are_spilled_not_held(tmp_path):
-  image = noise_jpeg()
   export = tmp_path / 'export'
-  export.mkdir()
-  (export / 'label_map.pbtxt').write_text(LABEL_MAP)
-  with tf.io.TFRecordWriter(str(export / 'train.record.gz'),
-                            options='GZIP') as writer:
-    for i in range(IMAGES):
-      writer.write(example(image, [(0.1, 0.1, 0.5, 0.5)],
-                           image__filename=[f'{i}.jpg'.encode()],
-                           image__object__class__label=[1]))
-  images_mb = IMAGES * len(image) / 2**20
+  images_mb = tfod_gzip_memory.write_export(export, IMAGES) / 2**20
   held = prepare_growth_mb(export, tmp_path / 'unused', spill=False)
   spilled = prepare_growth_mb(export, tmp_path / 'records', spill=True)
   print(f'images {images_mb:.0f} MB; read into memory {held} MB,'
