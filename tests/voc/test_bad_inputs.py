@@ -105,13 +105,17 @@ def test_label_outside_the_class_list_is_an_error(tmp_path):
 
 
 def test_two_xml_files_naming_the_same_image(tmp_path):
-  export = good_voc(tmp_path, **{'annotations/b.xml': box_xml('a.jpg')})
+  """b.xml names a.jpg and there is no b.jpg: the second is left out. (With
+  a b.jpg, b.xml is taken for a copy of a.xml: the test after the next.)"""
+  export = good_voc(tmp_path, **{'annotations/b.xml': box_xml('a.jpg'),
+                                 'images/b.jpg': None,
+                                 'images/c.jpg': image_bytes()})
   report, builder = build_report('voc_export/boxes', export, tmp_path)
   issues = report['issues']
   assert [i['action'] for i in issues] == ['skipped image', 'not included']
   assert issues[0]['file'] == 'annotations/b.xml'
   assert 'names the same image as annotations/a.xml' in issues[0]['problem']
-  assert issues[1]['file'] == 'images/b.jpg'
+  assert issues[1]['file'] == 'images/c.jpg'
   assert list(all_examples(builder)) == ['a']
 
 
@@ -461,3 +465,34 @@ def test_person_layout_parts_are_listed_not_dropped_unsaid(tmp_path):
   person = all_examples(builder)['a']['objects']
   np.testing.assert_allclose(person['bbox'], [[3 / 30, 2 / 40, 25 / 30,
                                                20 / 40]], atol=1e-6)
+
+
+def test_copied_xml_naming_another_files_image_uses_its_own_image(tmp_path):
+  """labelImg: a.xml copied from b.xml still says <filename>b.jpg; a.jpg
+  gets a.xml's boxes (reported), b.jpg keeps b.xml's, nothing is lost."""
+  export = good_voc(tmp_path, **{
+      'annotations/a.xml': box_xml('b.jpg', [('dog', (1, 2, 10, 12))])})
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  issue = only_issue(report)
+  assert (issue['file'], issue['item'], issue['action']) == (
+      'annotations/a.xml', '<filename>', 'repaired')
+  assert issue['problem'] == ("names 'b.jpg', the image of annotations/b.xml;"
+                              ' images/a.jpg (the name of this file) is used'
+                              ' instead')
+  examples = all_examples(builder)
+  names = builder.info.features['objects']['label'].names
+  assert {k: [names[i] for i in v['objects']['label']]
+          for k, v in examples.items()} == {'a': ['dog'], 'b': ['cat']}
+  assert examples['a']['image/filename'] == b'images/a.jpg'
+  assert report['nothing_lost']
+
+
+def test_filename_differing_from_the_xml_name_is_still_used(tmp_path):
+  """Ids that are not image names (000001.xml -> photo.jpg) keep working."""
+  export = write_export(tmp_path, {
+      'images/photo.jpg': image_bytes(),
+      'annotations/000001.xml': box_xml('photo.jpg')})
+  report, builder = build_report('voc_export/boxes', export, tmp_path)
+  assert report['issues'] == []
+  [example] = all_examples(builder).values()
+  assert example['image/filename'] == b'images/photo.jpg'

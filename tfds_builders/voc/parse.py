@@ -76,6 +76,8 @@ class _Reader:
     self._by_image: dict[str, str] = {}  # image file -> its XML
     self._ids: dict[str, set[str]] = {}  # group folder -> ids read
     self._used_masks: set[str] = set()
+    # (group folder, its Annotations/) -> image id -> XML file
+    self._xml_by_id: dict[tuple, dict[str, str]] = {}
     self.groups: list[Group] = []  # what the workers' tasks index
 
   def read_part(self, group: Group, name: str) -> '_Read':
@@ -289,9 +291,12 @@ class _Reader:
     split_folder = splits.split_from_folders(name.split('/')[:-1])
     given = (objects.text(tree, 'filename') or '') if tree is not None else ''
     stem = local_id.rsplit('/', 1)[-1]
+    order = [(given, False), (stem, False), (given, True), (stem, True)]
+    other = self._annotation_of(group, given, local_id)
+    if other:  # a copied or renamed XML: its own name is more likely right
+      order = [(stem, False), (given, False), (stem, True), (given, True)]
     first = None
-    for candidate, anywhere in ((given, False), (stem, False), (given, True),
-                                (stem, True)):
+    for candidate, anywhere in order:
       if not candidate:
         continue
       found = self.lookup.find(
@@ -301,11 +306,30 @@ class _Reader:
       if found.name:
         record.filename = found.name
         record.image_path = self.files.real_path(found.name)
+        if other and candidate == stem:
+          self.issues.append(report.Issue(
+              name, '<filename>', f'names {given!r}, the image of {other};'
+              f' {found.name} (the name of this file) is used instead',
+              report.REPAIRED, fix='Correct <filename> (was the XML copied'
+              ' or its image renamed?).'))
         return
       if anywhere and first is None:
         first = found  # what the XML names is what the report explains
     record.filename = given or local_id
     record.missing_image = first.problem if first else 'no file name'
+
+  def _annotation_of(self, group: Group, given: str, local_id: str
+                     ) -> str | None:
+    """Another XML of the group whose own name is `given`'s (`b.xml` for
+    `<filename>b.jpg` in `a.xml`), if any."""
+    stem = posixpath.splitext(posixpath.basename(given))[0]
+    if not stem or stem == local_id.rsplit('/', 1)[-1]:
+      return None
+    key = (group.folder, group.annotations)
+    if key not in self._xml_by_id:
+      self._xml_by_id[key] = {group.image_id(x): x for x in group.xml_files}
+    return self._xml_by_id[key].get(
+        posixpath.join(posixpath.dirname(local_id), stem))
 
   def _mask_file(self, folder: str | None, local_id: str) -> str | None:
     if folder is None:
