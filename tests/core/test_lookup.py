@@ -39,6 +39,21 @@ def test_ambiguous_name_is_reported_not_guessed(lookup):
       found.problem)
 
 
+def test_exact_name_wins_over_one_differing_in_case(tmp_path):
+  """On a case-sensitive disk `Cat.jpg` and `cat.jpg` are two images."""
+  for name in ('Cat.jpg', 'cat.jpg', 'dog.jpg', 'DOG.jpg', 'Bird.JPG'):
+    (tmp_path / name).write_bytes(b'x')
+  lookup = ImageLookup(ExportFiles(tmp_path))
+  assert lookup.find('cat').name == 'cat.jpg'  # suffix added, exact
+  assert lookup.find('Cat.jpg').name == 'Cat.jpg'
+  assert lookup.find('bird.jpg').name == 'Bird.JPG'  # the only one
+  found = lookup.find('dog.JPG', anywhere=False)
+  assert found.name is None
+  assert found.problem == ("2 images differ from 'dog.JPG' only in case"
+                           ' (DOG.jpg, dog.jpg) and none is that name'
+                           ' exactly')
+
+
 def test_missing_says_where_it_looked(lookup):
   found = lookup.find('zzz.jpg', near=('ann',), split_folder='train')
   assert found.name is None

@@ -86,6 +86,10 @@ class ImageLookup:
         continue
       tried.append(folder + '/' if folder else './')
       found = self._match(candidate)
+      if isinstance(found, list):
+        return Found(None, f'{len(found)} images differ from {candidate!r}'
+                     f' only in case ({", ".join(found[:5])}) and none is'
+                     ' that name exactly')
       if found:
         return self._claim(found)
     base = relative.rsplit('/', 1)[-1]
@@ -123,17 +127,21 @@ class ImageLookup:
                          ' when a split list or annotation names it), or'
                          ' delete it.') for name in self.unclaimed()]
 
-  def _match(self, candidate: str) -> str | None:
-    """The indexed image for `candidate`: exact, then case-insensitive, then
-    with an image suffix added (names written without one)."""
-    if self.files.has(candidate) and candidate.lower() in self._lower:
-      return candidate
-    for key in [candidate.lower()] + [
-        candidate.lower() + s for s in IMAGE_SUFFIXES
-        if posixpath.splitext(candidate)[1].lower() not in IMAGE_SUFFIXES]:
-      same = self._lower.get(key)
+  def _match(self, candidate: str) -> str | list[str] | None:
+    """The indexed image for `candidate`: exactly that name (or it with an
+    image suffix added, for names written without one), else the image
+    equal to it but for case. Several of those, and none exact, come back
+    as a list: which one is meant is not known (`Cat.jpg`, `cat.jpg`)."""
+    names = [candidate] + [
+        candidate + s for s in IMAGE_SUFFIXES
+        if posixpath.splitext(candidate)[1].lower() not in IMAGE_SUFFIXES]
+    for name in names:
+      if name in self._image_set:
+        return name
+    for name in names:
+      same = self._lower.get(name.lower())
       if same:
-        return same[0]
+        return same[0] if len(same) == 1 else sorted(same)
     return None
 
   def _by_base_name(self, base: str) -> list[str]:
