@@ -46,6 +46,8 @@ def test_background_and_void_entries_are_not_classes(tmp_path):
     ('cat:1,2::\n', 'is not "R,G,B"'),
     ('cat:1,2,300::\n', 'outside 0..255'),
     ('cat:1,2,1_0::\n', 'not a whole number'),
+    ('cat:250,50,83::\ndog:250,50,83::\n',
+     r"classes 'cat' and 'dog' have the same colour \(250, 50, 83\)"),
 ])
 def test_bad_class_files(tmp_path, text, problem):
   with pytest.raises(ExportError, match=problem):
@@ -83,5 +85,13 @@ def test_labelmap_without_colours_uses_voc_colours_by_line(tmp_path):
 def test_black_label_is_the_background(tmp_path):
   classes, value_map = read(tmp_path, 'labelmap.txt',
                             'bg:0,0,0::\ncat:128,0,0::\n')
+  assert classes.names == ('cat',)
+  assert value_map.by_colour[(0, 0, 0)] == BACKGROUND
+
+
+def test_two_background_names_may_share_black(tmp_path):
+  classes, value_map = read(tmp_path, 'labelmap.txt',
+                            'background:0,0,0::\nunlabeled:0,0,0::\n'
+                            'cat:1,2,3::\n')
   assert classes.names == ('cat',)
   assert value_map.by_colour[(0, 0, 0)] == BACKGROUND

@@ -19,7 +19,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from tfds_builders.core import images
-from tfds_builders.core.errors import SkippableError
+from tfds_builders.core.errors import ExportError, SkippableError
 from tfds_builders.core.labels import BACKGROUND, ClassList
 from tfds_builders.core.masks import IGNORE
 
@@ -102,8 +102,17 @@ class ValueMap:
     by_index.setdefault(0, BACKGROUND)
     by_index.setdefault(IGNORE, VOID)
     if colours:
-      by_colour = {colours[n]: s for n, s in zip(names, special)
-                   if n in colours}
+      by_colour = {}
+      for name, meaning in zip(names, special):
+        if name not in colours:
+          continue
+        first = by_colour.setdefault(colours[name], meaning)
+        if first != meaning:  # a pixel of that colour could be either
+          raise ExportError(
+              f'classes {first!r} and {meaning!r} have the same colour'
+              f' {colours[name]}, so mask pixels of that colour do not say'
+              ' which class they are.', file=source,
+              fix='Give each class its own colour and re-export the masks.')
     else:
       by_colour = {voc_colour(i): n for i, n in by_index.items() if i < 255}
     by_colour.setdefault((0, 0, 0), BACKGROUND)
