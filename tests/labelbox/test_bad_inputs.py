@@ -107,6 +107,11 @@ def test_byte_order_mark_and_crlf_lines_are_read(tmp_path):
     ({'composite_mask': {'url': 'https://x.invalid/masks/c1/index/1',
                          'color_rgb': '#ff0000'}},
      'composite_mask.color_rgb #ff0000 is not [red, green, blue].'),
+    # Each object of a composite mask is its colour: no colour, no mask
+    # (not the whole composite, which held every object).
+    ({'composite_mask': {'url': 'https://x.invalid/masks/c1/index/1'}},
+     'composite_mask.color_rgb is missing, so which pixels of the shared'
+     ' composite mask are this object is not known.'),
 ])
 def test_bad_numbers_skip_their_object(tmp_path, obj, problem):
   export = ndjson_export(tmp_path, [row('a', [BOX, {'name': 'car', **obj}]),

@@ -224,10 +224,13 @@ def polygon(points: Any, what: str, *, file: str, item: str) -> list[float]:
 
 
 def colour(rgb: Any, what: str, *, file: str,
-           item: str) -> tuple[int, int, int] | None:
-  """A composite mask's `color_rgb` [r, g, b]; None when not given."""
+           item: str) -> tuple[int, int, int]:
+  """A composite mask's `color_rgb` [r, g, b]. A composite mask holds every
+  object of the image, each in its colour: without it, which pixels are
+  this object's is not known (all of them would be made up)."""
   if rgb is None:
-    return None
+    raise _bad(f'{what} is missing, so which pixels of the shared composite'
+               ' mask are this object is not known', file, item)
   if not isinstance(rgb, list) or len(rgb) != 3:
     raise _bad(f'{what} {str(rgb)[:40]} is not [red, green, blue]', file,
                item)
