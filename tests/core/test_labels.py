@@ -28,3 +28,24 @@ def test_background_in_the_data_is_not_a_class():
   given = labels.ClassList(('cat',), 'labelmap.txt')
   assert labels.resolve_classes(given, {'background': 'a', 'cat': 'b'}) is (
       given)
+
+
+@pytest.mark.parametrize('names, problem', [
+    (['traffic\nlight', 'bus'], r"class name 'traffic\\nlight' holds a line"
+     r' break .* \(first in a.json\)'),
+    (['bus\r', 'car'], r"class name 'bus\\r' holds a line break"),
+    (['cat', 'cat '], r"class names 'cat' and 'cat ' differ only in the"
+     ' spaces around them'),
+])
+def test_names_the_dataset_cannot_store_are_an_error(names, problem):
+  """TFDS writes names one per line and strips them when reading: a newline
+  would shift every later label, 'cat ' and 'cat' would load as one."""
+  with pytest.raises(ExportError, match=problem):
+    labels.resolve_classes(None, {n: 'a.json' for n in names})
+  with pytest.raises(ExportError, match=problem):
+    labels.resolve_classes(labels.ClassList(tuple(names), 'a.json'),
+                           {names[0]: 'a.json'})
+
+
+def test_one_name_with_spaces_around_it_is_kept():
+  assert labels.resolve_classes(None, {' car': 'a'}).names == (' car',)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from tfds_builders.core.errors import ExportError
 
@@ -54,7 +54,9 @@ def resolve_classes(given: ClassList | None,
                         ' class list.',
                         fix='Add labels.txt listing the classes, or label some'
                         ' objects.')
+    _check_storable(names, found)
     return ClassList(tuple(names), 'sorted names found in the annotations')
+  _check_storable(given.names, {n: given.source for n in given.names})
   unknown = {n: where for n, where in found.items()
              if n not in given.names and n != BACKGROUND}
   if unknown:
@@ -64,6 +66,29 @@ def resolve_classes(given: ClassList | None,
         f'classes not in the class list from {given.source}: {listed}.',
         fix=f'Add them to {given.source}, or relabel those objects.')
   return given
+
+
+def _check_storable(names: Sequence[str], where: Mapping[str, str]) -> None:
+  """TFDS stores class names one per line and strips each line when the
+  dataset is read: a line break inside a name would shift every label after
+  it, and two names equal but for surrounding spaces would load as one
+  duplicated name (the dataset would not load)."""
+  stripped: dict[str, str] = {}
+  for name in names:
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+      raise ExportError(
+          f'class name {name!r} holds a line break or another control'
+          ' character, which the dataset cannot store as one name'
+          f' (first in {where.get(name, "?")}).',
+          fix='Rename the class in the labelling tool and export again.')
+    other = stripped.setdefault(name.strip(), name)
+    if other != name:
+      raise ExportError(
+          f'class names {other!r} and {name!r} differ only in the spaces'
+          ' around them, and are read back as one name (first in'
+          f' {where.get(other, "?")} and {where.get(name, "?")}).',
+          fix='Trim the class names in the labelling tool or the label map,'
+          ' and export again.')
 
 
 def first_seen(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
