@@ -54,6 +54,28 @@ def test_exact_name_wins_over_one_differing_in_case(tmp_path):
                            ' exactly')
 
 
+def test_the_one_image_of_a_name_in_another_splits_folder_is_not_taken(
+    tmp_path):
+  """CVAT numbers frames frame_000000.jpg in every subset: valid's frame is
+  not train's."""
+  for name in ('train/frame_000000.jpg', 'train/frame_000001.jpg',
+               'photos/only.jpg'):
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_bytes(b'x')
+  lookup = ImageLookup(ExportFiles(tmp_path))
+  found = lookup.find('frame_000000.jpg', near=('valid',),
+                      split_folder='valid')
+  assert found.name is None
+  assert found.problem.endswith(
+      "the one image named 'frame_000000.jpg' is train/frame_000000.jpg, in"
+      ' the folder of another split (train/), most likely another image')
+  assert lookup.find('frame_000001.jpg', split_folder='train').name == (
+      'train/frame_000001.jpg')
+  # Not in a split folder: the one image of the name is still used.
+  assert lookup.find('only.jpg', split_folder='valid').name == (
+      'photos/only.jpg')
+
+
 def test_missing_says_where_it_looked(lookup):
   found = lookup.find('zzz.jpg', near=('ann',), split_folder='train')
   assert found.name is None

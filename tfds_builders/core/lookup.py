@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 
-from tfds_builders.core import report
+from tfds_builders.core import report, splits
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles, check_name
 
@@ -94,6 +94,16 @@ class ImageLookup:
         return self._claim(found)
     base = relative.rsplit('/', 1)[-1]
     matches = self._by_base_name(base) if anywhere else []
+    if len(matches) == 1 and split_folder:
+      ours = splits.split_word(split_folder)
+      theirs = splits.split_from_folders(matches[0].split('/')[:-1])
+      if ours and theirs and theirs[0] != ours:
+        # Frame and photo numbers restart per subset (CVAT's
+        # frame_000000.jpg in every one): most likely another image.
+        return Found(None, f'looked for {relative!r} in {", ".join(tried)};'
+                     f' the one image named {base!r} is {matches[0]}, in the'
+                     f' folder of another split ({theirs[1]}/), most likely'
+                     ' another image')
     if len(matches) == 1:
       if '/' in relative:  # the annotation said where, and it is not there
         self._elsewhere.append(report.Issue(
