@@ -2,10 +2,13 @@
 coco.py): files merged per image, images/<split>/, a box that disagrees with
 its polygon, Roboflow's project category, shared names, Label Studio."""
 
+import json
+
 import numpy as np
 import pytest
 
 from tests.builds import all_examples, build, read_report
+from tests.fixtures.writers import image_bytes, write_export
 from tests.paths import DUMMY_DATA
 from tfds_builders.core import report
 
@@ -62,8 +65,8 @@ def test_keypoint_files_report_what_was_merged(keypoints):
       'annotations/person_keypoints_val2017.json', '', '2 of its images are'
       ' also in annotations/instances_val2017.json (split validation); each'
       ' is one example with the annotations of both files; 2 of their'
-      ' annotations repeat one of annotations/instances_val2017.json (same id'
-      ' and category) and are counted once', report.WARNING, 0)
+      ' annotations repeat one of annotations/instances_val2017.json (same id,'
+      ' category and box) and are counted once', report.WARNING, 0)
 
 
 def test_box_disagreeing_with_its_polygon_becomes_the_polygon_extent(
@@ -136,3 +139,30 @@ def test_label_studio_names_images_relative_to_result_json(tmp_path):
   data = read_report(builder)
   assert data['nothing_lost'] and data['issues'] == []
   assert data['split_sources'] == {'train': {'hash of the image id': 2}}
+
+
+def test_files_numbering_their_annotations_alike_keep_both(tmp_path):
+  """Datumaro and CVAT number each file's annotations from 1: the same id
+  and category in two files is one annotation only if the box is too."""
+  def instance_file(boxes):
+    return json.dumps({
+        'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 64,
+                    'height': 48}],
+        'categories': [{'id': 1, 'name': 'person'}],
+        'annotations': [{'id': i + 1, 'image_id': 1, 'category_id': 1,
+                         'bbox': box, 'area': box[2] * box[3], 'iscrowd': 0}
+                        for i, box in enumerate(boxes)]})
+  export = write_export(tmp_path, {
+      'images/a.jpg': image_bytes(size=(64, 48)),
+      'annotations/instances_default.json': instance_file(
+          [[0, 0, 10, 10], [40, 20, 10, 10]]),
+      'annotations/person_keypoints_default.json': instance_file(
+          [[0, 0, 10, 10], [20, 30, 8, 8]])})
+  builder = build('coco_export/boxes', export, tmp_path / 'data')
+  [example] = all_examples(builder).values()
+  np.testing.assert_allclose(example['objects']['bbox'] * [48, 64, 48, 64], [
+      [0, 0, 10, 10], [20, 40, 30, 50], [30, 20, 38, 28]], atol=1e-4)
+  data = read_report(builder)
+  assert data['nothing_lost'] and data['export']['objects'] == 3
+  assert any('1 of their annotations repeat one of' in i['problem']
+             for i in data['issues'])

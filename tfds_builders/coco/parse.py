@@ -141,7 +141,7 @@ def _merge_same_images(read: list[reader.FileRecords],
     repeats += sum(repeated.values())
     for base_file, count in shared.items():
       again = (f'; {repeated[base_file]} of their annotations repeat one of'
-               f' {base_file} (same id and category) and are counted once'
+               f' {base_file} (same id, category and box) and are counted once'
                if repeated[base_file] else '')
       issues.append(report.Issue(
           file.name, '', f'{count} of its images are also in {base_file}'
@@ -152,7 +152,7 @@ def _merge_same_images(read: list[reader.FileRecords],
 
 def _add_objects(base: _Entry, record: ImageRecord, file: str) -> int:
   """Adds `record`'s objects to `base`'s but those it already has (same
-  annotation id and class); returns how many it had."""
+  annotation id, class and box); returns how many it had."""
   if base.seen is None:  # only images that are merged pay for this set
     base.seen = {reader.identity(o) for o in base.record.objects} - {None}
   again = 0

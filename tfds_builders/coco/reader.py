@@ -34,13 +34,18 @@ from tfds_builders.core.records import ImageRecord, ObjectAnnotation
 _WITH_ID = 'annotation id '
 
 
-def identity(obj: ObjectAnnotation) -> tuple[str, str] | None:
+def identity(obj: ObjectAnnotation) -> tuple | None:
   """An object's identity across files: its annotation id (as its `where`
-  spells it) and class. None for an annotation without an id (`annotation
-  #3`), which is never taken for another. Derived from what the object
-  holds anyway, so that no per-annotation key is kept for the whole export.
+  spells it), class and box. None for an annotation without an id
+  (`annotation #3`), which is never taken for another. The box is part of
+  it because tools number each file's annotations from 1 (Datumaro, CVAT
+  tasks): the same id and class in two files is the same annotation only
+  where it is also the same box. Derived from what the object holds
+  anyway, so that no per-annotation key is kept for the whole export.
   """
-  return (obj.where, obj.label) if obj.where.startswith(_WITH_ID) else None
+  if not obj.where.startswith(_WITH_ID):
+    return None
+  return obj.where, obj.label, obj.box
 
 
 @dataclasses.dataclass
