@@ -238,3 +238,22 @@ def test_crowd_region_is_void_in_the_segmentation_mask(tmp_path):
   mask.T.flat[65:75] = 255  # RLE runs are column-major: column 2, rows 5-14
   np.testing.assert_array_equal(seg, mask)
   assert report['issues'] == []
+
+
+def test_ignore_regions_are_crowds_not_objects(tmp_path):
+  """CityPersons/CrowdHuman "ignore": 1: neither learnt nor scored
+  (mmdetection skips them); Label Studio writes "ignore": 0."""
+  export = small_export(tmp_path, [annotation(7, ignore=1),
+                                   annotation(8, ignore=0,
+                                              bbox=[20, 10, 5, 5])])
+  report, builder = build_report('coco_export/boxes', export, tmp_path)
+  objects = all_examples(builder)['1']['objects']
+  assert objects['is_crowd'].tolist() == [True, False]
+  seg = all_examples(builder)['1']['segmentation_mask'][:, :, 0]
+  assert seg[3:15, 2:12].min() == 255  # void, as a crowd region
+  assert [(i['file'], i['problem'], i['action']) for i in report['issues']
+          if i['file'] != 'images/b.jpg'] == [
+      ('annotations/instances_train.json', '1 annotation(s) are marked'
+       ' "ignore": 1'
+       ' (regions to neither learn nor score); kept as crowd regions'
+       ' (is_crowd, void in segmentation_mask), not as objects', 'warning')]

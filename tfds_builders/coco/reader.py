@@ -82,6 +82,7 @@ class _Reader:
     self.issues: list[report.Issue] = []
     self.keypoints = 0
     self.rle_not_crowd = 0  # CVAT/Datumaro iscrowd=1 masks (see below)
+    self.ignored = 0  # "ignore": 1 regions kept as crowds
 
   def read(self, data: dict) -> FileRecords:
     images, annotations = data.pop('images'), data.pop('annotations')
@@ -100,6 +101,12 @@ class _Reader:
           self.name, '', f'{self.rle_not_crowd} annotation(s) have iscrowd=1'
           ' in a CVAT/Datumaro file, where it marks a mask stored as RLE'
           ' (brush, ellipse), not a crowd; kept as single objects',
+          report.WARNING))
+    if self.ignored:
+      self.issues.append(report.Issue(
+          self.name, '', f'{self.ignored} annotation(s) are marked'
+          ' "ignore": 1 (regions to neither learn nor score); kept as crowd'
+          ' regions (is_crowd, void in segmentation_mask), not as objects',
           report.WARNING))
     if self.keypoints:
       self.issues.append(report.Issue(
@@ -193,6 +200,11 @@ class _Reader:
       box = self._box(annotation.get('bbox'), item)
       is_crowd = values.flag(annotation.get('iscrowd'), 'iscrowd',
                              file=self.name, item=item)
+      # CityPersons, CrowdHuman and others mark regions that detectors must
+      # neither learn nor be scored on with "ignore": 1 (mmdetection skips
+      # them, Detectron2 refuses the key): a crowd region, not an object.
+      ignored = values.flag(annotation.get('ignore'), 'ignore',
+                            file=self.name, item=item)
       rotation = values.number(attributes.get('rotation', 0), 'rotation',
                                file=self.name, item=item) if cvat else 0.0
     except SkippableError as e:
@@ -201,6 +213,9 @@ class _Reader:
     if cvat and is_crowd:
       is_crowd = False
       self.rle_not_crowd += 1
+    if ignored and not is_crowd:
+      is_crowd = True
+      self.ignored += 1
     if rotation % 360 and box is not None and segmentation is None:
       polygons, box = [geometry.rotated_box(box, rotation)], None
     if annotation.get('keypoints'):
