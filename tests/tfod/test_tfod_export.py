@@ -227,12 +227,14 @@ def test_sharded_masks_flags_and_label_lookups(tmp_path):
      'file name mscoco_val2017.tfrecord'),
     ('test-images.record', (), 'test', 'file name test-images.record'),
     ('data.record', (), None, ''),
-    ('Train.tfrecord', ('test',), 'train', 'file name Train.tfrecord'),
+    # Roboflow names the file after the project in every split folder.
+    ('Train.tfrecord', ('test',), 'test', 'folder test/'),
+    ('train-detection.tfrecord', ('valid',), 'validation', 'folder valid/'),
     ('train_test.record', ('data', 'valid'), 'validation', 'folder valid/'),
     ('default.tfrecord', ('training', 'records'), 'train', 'folder training/'),
 ])
 def test_split_names(base, folders, split, source):
-  """The file name's split word first, then the folders, nearest first."""
+  """The folders first, nearest first, then the file name's split word."""
   assert layout.split_of(base, folders) == (split, source)
 
 

@@ -114,16 +114,21 @@ def _shard_issue(folder: str, base: str, suffix: str,
 
 
 def split_of(base: str, folders: tuple[str, ...]) -> tuple[str | None, str]:
-  """`(split, what stated it)` of a record file, from its name
-  (`pets_val.record` -> validation), else its folders (`valid/cars.tfrecord`
-  -> validation); `(None, '')` when nothing states one."""
+  """`(split, what stated it)` of a record file, from its folders
+  (`valid/cars.tfrecord` -> validation), else its name (`pets_val.record`
+  -> validation); `(None, '')` when nothing states one.
+
+  The folder wins: Roboflow names the file after the project in every
+  split folder (`valid/train-detection.tfrecord` for a project about
+  trains), so a split word in the name says less than the folder.
+  """
   stem = base.rsplit('.', 1)[0]
-  split = splits.split_word(stem)
-  if split:
-    return split, f'file name {base}'
   found = splits.split_from_folders(folders)
   if found:
     return found[0], f'folder {found[1]}/'
+  split = splits.split_word(stem)
+  if split:
+    return split, f'file name {base}'
   return None, ''
 
 
