@@ -203,6 +203,24 @@ def test_roboflow_yolo_darknet_labels_beside_images(tmp_path):
              for ex in all_examples(builder).values())
 
 
+def test_label_file_named_like_a_readme_is_still_a_label_file(tmp_path):
+  """Only README/LICENSE/... files themselves are not label files; a
+  licence-plate dataset's license_plate_001.txt without its image is."""
+  export = write_export(tmp_path, {
+      'data.yaml': 'train: images/train\nnames: [plate]\n',
+      'images/train/a.jpg': image_bytes(),
+      'labels/train/a.txt': '0 0.5 0.5 0.5 0.5\n',
+      'labels/train/README.dataset.txt': 'Exported via roboflow.com\n',
+      'labels/train/license_plate_001.txt': '0 0.5 0.5 0.2 0.2\n'
+                                            '0 0.2 0.2 0.1 0.1\n'})
+  report, _ = build_report('yolo_export/boxes', export, tmp_path)
+  assert [(i['file'], i['action'], i['objects_lost'])
+          for i in report['issues']] == [
+              ('labels/train/license_plate_001.txt', 'skipped image', 2)]
+  assert report['export'] == {'images': 2, 'objects': 3}
+  assert report['nothing_lost']
+
+
 def test_yaml_in_a_subfolder_naming_paths_from_the_export_root(tmp_path):
   export = write_export(tmp_path, {
       'config/data.yaml': 'train: images/train\nnames: [cat]\n',

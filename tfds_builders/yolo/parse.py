@@ -35,9 +35,11 @@ from tfds_builders.yolo.layout import Layout, find_layout
 from tfds_builders.yolo.placing import Missing, Placement
 
 MAX_LABEL_BYTES = 64 << 20  # a label file is a few hundred bytes per image
-# Text files that are not label files, wherever they lie (Roboflow writes
-# README.roboflow.txt and README.dataset.txt).
-_NOT_LABELS = ('readme', 'license', 'licence', 'notes', 'changelog')
+# Text files that are not label files, wherever they lie, by the name before
+# the first dot (Roboflow writes README.roboflow.txt and README.dataset.txt;
+# license_plate_001.txt is a label file).
+_NOT_LABELS = frozenset(('readme', 'license', 'licence', 'notes',
+                         'changelog'))
 
 
 def label_for(image: str, labels: dict[str, list[str]]) -> str | None:
@@ -170,7 +172,7 @@ class _Reader:
       key = name.lower()
       folder = posixpath.dirname(name)
       base = posixpath.basename(key)
-      if name in self.claimed or base.startswith(_NOT_LABELS) or not (
+      if name in self.claimed or base.split('.')[0] in _NOT_LABELS or not (
           folder in image_folders or 'labels' in key.split('/')[:-1]):
         continue
       lost = self._count(name)
