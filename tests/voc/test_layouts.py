@@ -251,3 +251,26 @@ def test_split_list_ids_with_suffixes_and_paths_leading_out(tmp_path):
   assert [(i['file'], i['item'], i['action']) for i in report['issues']] == [
       ('ImageSets/Main/train.txt', '../c', 'skipped image'),
       ('JPEGImages/c.jpg', '', 'not included')]
+
+
+def test_subset_lists_with_underscores_are_read_per_class_lists_are_not(
+    tmp_path):
+  """Datumaro writes custom subsets as ImageSets/Main/<subset>.txt; only
+  `<class>_<split>.txt` with the devkit's 1/-1 flags are per-class lists."""
+  files = {'ImageSets/Main/train.txt': 'im0\n',
+           'ImageSets/Main/train_extra.txt': 'im1\n',
+           'ImageSets/Main/night_val.txt': 'im2\n',
+           'ImageSets/Main/cat_train.txt': 'im0  1\nim1 -1\n'}
+  for i in range(3):
+    files[f'JPEGImages/im{i}.jpg'] = image_bytes()
+    files[f'Annotations/im{i}.xml'] = box_xml(f'im{i}.jpg')
+  builder = build('voc_export/boxes', write_export(tmp_path, files),
+                  tmp_path / 'data')
+  assert by_split(builder) == {'train': ['im0', 'im1'],
+                               'validation': ['im2']}
+  report = read_report(builder)
+  assert report['issues'] == [] and report['nothing_lost']
+  assert report['split_sources'] == {
+      'train': {'ImageSets/Main/train.txt': 1,
+                'ImageSets/Main/train_extra.txt': 1},
+      'validation': {'ImageSets/Main/night_val.txt': 1}}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 
 from tfds_builders.core import splits
 from tfds_builders.core.class_files import read_name_list
@@ -132,8 +133,9 @@ def _read_split_lists(files: ExportFiles, folders: set[str], folder: str
   A list named by a split word is that split; `trainval.txt` counts only
   when there are no separate train and val lists (it is their union); other
   whole-name lists (CVAT's `default.txt`) list images without naming a
-  split. Per-class lists (`cat_train.txt`) repeat the split lists and are
-  not read.
+  split. Per-class lists (`cat_train.txt`: `<class>_<split>`, each line an
+  id and a 1/-1/0 flag) repeat the split lists and are not read; other
+  names with `_` are subsets (Datumaro's `night_val.txt`, `train_extra.txt`).
   """
   imagesets = _child(folders, folder, 'imagesets')
   if imagesets is None:
@@ -143,7 +145,8 @@ def _read_split_lists(files: ExportFiles, folders: set[str], folder: str
     lists = {}
     for name in files.files(f'{imagesets}/{sub}', suffixes=('.txt',)):
       stem = posixpath.splitext(posixpath.basename(name))[0]
-      if '/' in name[len(imagesets) + len(sub) + 2:] or '_' in stem:
+      if ('/' in name[len(imagesets) + len(sub) + 2:] or
+          _is_per_class_list(files, name, stem)):
         continue
       lists[name] = (splits.split_word(stem) if stem.lower() != 'trainval'
                      else 'trainval')
@@ -154,6 +157,15 @@ def _read_split_lists(files: ExportFiles, folders: set[str], folder: str
       for _, line in read_name_list(files, name):
         found.setdefault(_list_entry(line), (split, name))
   return found or None
+
+
+def _is_per_class_list(files: ExportFiles, name: str, stem: str) -> bool:
+  """`<class>_<split>.txt` whose lines carry the devkit's 1/-1/0 flag."""
+  if '_' not in stem or stem.rsplit('_', 1)[1].lower() not in (
+      'train', 'val', 'trainval', 'test'):
+    return False
+  lines = read_name_list(files, name)
+  return not lines or re.search(r'\s(-1|0|1)$', lines[0][1]) is not None
 
 
 def _list_entry(line: str) -> str:
