@@ -84,6 +84,15 @@ def test_png_with_a_bad_crc_but_good_pixels_is_re_encoded():
         np.asarray(im), np.asarray(Image.open(io.BytesIO(_photo('PNG')))))
 
 
+def test_png_with_bytes_after_its_end_is_kept_without_them():
+  png = _photo('PNG')
+  checked = images.check_image(png + b'X' * 100, file='a.png')
+  assert checked.encoded == png
+  assert checked.repair == '100 byte(s) after the end of the PNG were dropped'
+  with pytest.raises(SkippableError, match='no IEND chunk'):
+    images.check_image(png[:-12], file='a.png')
+
+
 def test_decompression_bombs_are_refused_before_decoding(monkeypatch):
   monkeypatch.setattr(images, 'MAX_IMAGE_PIXELS', 100)
   with pytest.raises(SkippableError, match='too large to decode safely'):

@@ -42,6 +42,7 @@ _WARNINGS_LOCK = threading.Lock()
 _EXIF_ORIENTATION = 0x0112
 _ROTATED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF values that swap width and height
 _REEXPORT = 'Re-download or re-export the image.'
+_PNG_END = b'IEND\xaeB`\x82'  # the IEND chunk's type and its fixed CRC
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,15 +111,20 @@ def check_image(data: bytes, *, file: str) -> CheckedImage:
     return fast
   im = open_image(data, file=file)
   fmt, mode, (width, height) = im.format, im.mode, im.size
-  orientation = 0
+  orientation, repair = 0, None
   if fmt == 'JPEG':
     orientation = _exif_orientation(im)
     if mode in ('RGB', 'L'):
       _check_jpeg_scans(data, mode, file)
   elif fmt == 'PNG':
-    if b'IEND' not in data[-32:]:
+    end = data.rfind(_PNG_END)
+    if end < 0:
       raise SkippableError('PNG is truncated (no IEND chunk).', file=file,
                            fix=_REEXPORT)
+    trailing = len(data) - end - len(_PNG_END)
+    if trailing:  # some tools append metadata after the image's end
+      data = data[:end + len(_PNG_END)]
+      repair = f'{trailing} byte(s) after the end of the PNG were dropped'
     crc_problem = _png_crc_problem(data)
     if crc_problem:
       return _convert_to_rgb_png(
@@ -126,7 +132,7 @@ def check_image(data: bytes, *, file: str) -> CheckedImage:
   if (fmt, mode) in _PASSTHROUGH and im.info.get('bits', 8) == 8:
     if fmt == 'PNG':
       _load(im, file)  # inflates every IDAT byte
-    return CheckedImage(data, width, height, fmt.lower(),
+    return CheckedImage(data, width, height, fmt.lower(), repair=repair,
                         exif_orientation=orientation)
   return _convert_to_rgb_png(im, file, orientation)
 
