@@ -70,11 +70,15 @@ def test_json_syntax_error_names_line_and_column(tmp_path):
 @pytest.mark.parametrize('file_name, problem', [
     ('../../outside.jpg', 'climbs out of the export folder'),
     ('images/../../outside.jpg', 'climbs out of the export folder'),
-    ('/etc/hosts', 'is absolute'), ('C:\\images\\a.jpg', 'is absolute'),
+    # Absolute: only an image of that name in the export would be used.
+    ('/etc/hosts', 'is absolute'),
+    ('C:\\images\\outside.jpg', 'is absolute'),
     ('a.jpg\0.png', 'contains a NUL byte')])
 def test_file_name_leaving_the_export_is_a_skipped_image(tmp_path, file_name,
                                                          problem):
-  """Never opened; its image is skipped with its objects, not the build."""
+  """Never opened; its image is skipped with its objects, not the build.
+  (An absolute path naming an image of the export: tests/core/test_lookup.)
+  """
   (tmp_path / 'outside.jpg').write_bytes(image_bytes(size=(50, 50)))
   images = [{'id': 1, 'file_name': file_name, 'width': 40, 'height': 30},
             {'id': 2, 'file_name': 'b.jpg', 'width': 40, 'height': 30}]

@@ -88,11 +88,30 @@ def test_anywhere_can_be_turned_off(lookup):
 
 @pytest.mark.parametrize('name, problem', [
     ('../a.jpg', 'climbs out of the export folder'),
-    ('/abs/a.jpg', 'is absolute'), ('C:\\a.jpg', 'is absolute')])
+    ('/abs/zzz.jpg', "is absolute; annotation paths must be relative to the"
+     " export folder; no image(s) named 'zzz.jpg' in the export"),
+    ('C:\\x\\dup.jpg', "is absolute; annotation paths must be relative to"
+     " the export folder; 2 image(s) named 'dup.jpg' in the export")])
 def test_paths_leaving_the_export_are_not_found(lookup, name, problem):
   found = lookup.find(name, file='x.xml')
   assert found.name is None and problem in found.problem
   assert 'images/train/a.jpg' in lookup.unclaimed()  # not by base name
+
+
+@pytest.mark.parametrize('name', [
+    '/data/upload/1/a.jpg',  # Label Studio's local storage
+    'C:\\Users\\me\\Pictures\\a.jpg', '~/a.jpg'])
+def test_absolute_path_is_the_one_image_of_its_name_reported(lookup, name):
+  """Where the image was on the labelling machine: never opened; the one
+  image of that name in the export is used, and said so."""
+  assert lookup.find(name, file='result.json').name == 'images/train/a.jpg'
+  [issue] = lookup.unclaimed_issues()[:1]
+  assert (issue.file, issue.item, issue.action) == (
+      'images/train/a.jpg', f'named {name!r} in result.json', 'repaired')
+  assert issue.problem.endswith(
+      "is absolute; annotation paths must be relative to the export folder;"
+      " the one image named 'a.jpg' in the export is used")
+  assert lookup.find(name, anywhere=False).name is None
 
 
 def test_unclaimed_images_exclude_masks_and_found_ones(lookup):

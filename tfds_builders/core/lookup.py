@@ -74,8 +74,24 @@ class ImageLookup:
       relative = check_name(name, file=file, item=item).as_posix()
     except ExportError as e:
       # One annotation's path leading out skips its image (reported), not
-      # the build; the path itself is never opened.
-      return Found(None, e.problem.rstrip('.'))
+      # the build; the path itself is never opened. An absolute path is
+      # where the image was on the labelling machine (Label Studio's local
+      # storage, Detectron2's file_name): the one image of its name in the
+      # export is used, reported.
+      problem = e.problem.rstrip('.')
+      base = name.replace('\\', '/').rsplit('/', 1)[-1]
+      if not anywhere or not _is_absolute(name) or not base:
+        return Found(None, problem)
+      matches = self._by_base_name(base)
+      if len(matches) == 1:
+        self._elsewhere.append(report.Issue(
+            matches[0], f'named {name!r} in {file}' if file else name,
+            f'{problem}; the one image named {base!r} in the export is used',
+            report.REPAIRED, fix='Check that it is the right image, or'
+            ' export with paths relative to the export.'))
+        return self._claim(matches[0])
+      return Found(None, f'{problem}; {len(matches) or "no"} image(s) named'
+                   f' {base!r} in the export')
     folders = list(near) + ['', 'images']
     if split_folder:
       folders += [f'images/{split_folder}', split_folder]
@@ -164,3 +180,10 @@ class ImageLookup:
   def _claim(self, name: str) -> Found:
     self._claimed.add(name)
     return Found(name)
+
+
+def _is_absolute(name: str) -> bool:
+  """`/a/b.jpg`, `C:\\a\\b.jpg` or `~/b.jpg` (check_name refuses them)."""
+  normalized = name.replace('\\', '/')
+  return normalized.startswith(('/', '~')) or (
+      len(normalized) > 1 and normalized[1] == ':')
