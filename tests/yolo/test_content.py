@@ -221,6 +221,26 @@ def test_label_file_named_like_a_readme_is_still_a_label_file(tmp_path):
   assert report['nothing_lost']
 
 
+def test_model_yaml_beside_the_data_is_not_the_dataset_yaml(tmp_path):
+  """Roboflow's YOLOv5 notebook: custom_yolov5s.yaml (nc, backbone, head)
+  one level above the dataset's data.yaml, which names the classes."""
+  export = write_export(tmp_path, {
+      'custom_yolov5s.yaml': 'nc: 2\ndepth_multiple: 0.33\nbackbone:\n'
+                             '  [[-1, 1, Focus, [64, 3]]]\nhead:\n'
+                             '  [[-1, 1, Conv, [512, 1, 1]]]\n',
+      'ds/data.yaml': 'train: train/images\nval: valid/images\nnc: 2\n'
+                      "names: ['cat', 'dog']\n",
+      'ds/train/images/a.jpg': image_bytes(),
+      'ds/train/labels/a.txt': '1 0.5 0.5 0.5 0.5\n',
+      'ds/valid/images/b.jpg': image_bytes(),
+      'ds/valid/labels/b.txt': '0 0.5 0.5 0.5 0.5\n'})
+  report, _ = build_report('yolo_export/boxes', export, tmp_path)
+  assert report['classes'] == ['cat', 'dog']
+  assert report['class_source'] == 'ds/data.yaml names'
+  assert report['splits']['train']['objects_per_class'] == {'dog': 1}
+  assert report['splits']['validation']['objects_per_class'] == {'cat': 1}
+
+
 def test_yaml_in_a_subfolder_naming_paths_from_the_export_root(tmp_path):
   export = write_export(tmp_path, {
       'config/data.yaml': 'train: images/train\nnames: [cat]\n',

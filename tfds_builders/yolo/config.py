@@ -129,8 +129,12 @@ def _plain(node, name: str, depth: int):
 
 
 def is_dataset_yaml(doc: dict | None) -> bool:
-  """Ultralytics needs `names` or `nc` (and train/val to train)."""
-  return isinstance(doc, dict) and ('names' in doc or 'nc' in doc)
+  """Ultralytics needs `names` or `nc` (and train/val to train). A model
+  YAML (`nc` with `backbone` and `head`: Roboflow's YOLOv5 notebook writes
+  custom_yolov5s.yaml beside the data) names no classes and is not one."""
+  if not isinstance(doc, dict) or not ('names' in doc or 'nc' in doc):
+    return False
+  return 'names' in doc or not {'backbone', 'head'} & doc.keys()
 
 
 def yaml_classes(doc: dict, name: str, issues: list[report.Issue]
