@@ -288,3 +288,25 @@ def test_images_differing_only_in_case_keep_their_own_label_files(tmp_path):
   assert found == {'images/A': ([0], [[4, 4, 6, 6]]),
                    'images/a': ([1], [[14, 14, 16, 16]]),
                    'images/b': ([1], [[9, 9, 11, 11]])}  # one case: matched
+
+
+def test_images_with_every_suffix_ultralytics_reads_are_not_dropped(
+    tmp_path):
+  """An MPO (a JPEG with more frames) is converted; a HEIC Pillow cannot
+  read is skipped with its reason: neither disappears."""
+  export = write_export(tmp_path, {
+      'data.yaml': 'train: images/train\nnames: [cat]\n',
+      'images/train/a.jpg': image_bytes(),
+      'labels/train/a.txt': '0 0.5 0.5 0.5 0.5\n',
+      'images/train/b.mpo': image_bytes(),
+      'labels/train/b.txt': '0 0.5 0.5 0.5 0.5\n',
+      'images/train/c.heic': b'\0\0\0\x18ftypheic' + bytes(64),
+      'labels/train/c.txt': '0 0.5 0.5 0.5 0.5\n'})
+  report, builder = build_report('yolo_export/boxes', export, tmp_path)
+  assert sorted(all_examples(builder)) == ['images/train/a',
+                                           'images/train/b']
+  assert [(i['file'], i['action'], i['objects_lost'])
+          for i in report['issues']] == [
+              ('images/train/c.heic', 'skipped image', 1)]
+  assert report['export'] == {'images': 3, 'objects': 3}
+  assert report['nothing_lost']

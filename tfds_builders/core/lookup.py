@@ -29,8 +29,12 @@ from tfds_builders.core import report, splits
 from tfds_builders.core.errors import ExportError
 from tfds_builders.core.exportfs import ExportFiles, check_name
 
+# Every suffix Ultralytics trains on (its IMG_FORMATS) is an image here too:
+# one it has and we lacked was left out without a word. Those Pillow cannot
+# read (HEIC, DNG, AVIF without plugins) are skipped with the reason.
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif',
-                  '.tiff')
+                  '.tiff', '.mpo', '.jfif', '.heic', '.heif', '.dng',
+                  '.avif', '.jp2', '.jpeg2000')
 
 
 @dataclasses.dataclass(frozen=True)
