@@ -8,6 +8,8 @@ images/<split>/ and annotations/<split>/ + images/<split>/), mixed (a devkit
 train/ beside a raw valid/).
 """
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -274,3 +276,21 @@ def test_subset_lists_with_underscores_are_read_per_class_lists_are_not(
       'train': {'ImageSets/Main/train.txt': 1,
                 'ImageSets/Main/train_extra.txt': 1},
       'validation': {'ImageSets/Main/night_val.txt': 1}}
+
+
+def test_masks_without_xml_list_ids_leading_out_are_skipped_once(tmp_path):
+  export = tmp_path / 'export'
+  shutil.copytree(VOC / 'cvat_masks', export)
+  listed = export / 'ImageSets' / 'Segmentation' / 'default.txt'
+  listed.write_text(listed.read_text() + '../../../outside\n/tmp/outside\n')
+  builder = build('voc_export', export, tmp_path / 'data')
+  report = read_report(builder)
+  leading_out = [(i['item'], i['action'], i['problem'])
+                 for i in report['issues'] if 'outside' in i['item']]
+  assert leading_out == [
+      (item, 'skipped image', 'is not an image id of this export (a path'
+       ' leading out of its folder)')
+      for item in ('../../../outside', '/tmp/outside')]
+  assert report['export']['images'] == 5 and report['nothing_lost']
+  assert sorted(all_examples(builder)) == ['frame_000000', 'frame_000001',
+                                           'frame_000002']

@@ -214,6 +214,13 @@ class _Reader:
     ids = sorted(group.lists) if group.lists is not None else stems
     for local_id in ids:
       self.export_images += 1
+      if local_id.startswith('/') or '..' in local_id.split('/'):
+        self.issues.append(report.Issue(
+            group.lists[local_id][1], local_id, 'is not an image id of this'
+            ' export (a path leading out of its folder)',
+            report.SKIPPED_IMAGE,
+            fix='List each image by its file name without suffix.'))
+        continue
       mask_name = f'{group.segmentation_class}/{local_id}.png'
       if group.lists is not None:
         split, source = group.lists[local_id]
