@@ -29,6 +29,10 @@ COCO = DUMMY_DATA / 'coco'
     ('annotations/instances_minival2014.json', 'validation'),
     ('annotations/instances_default.json', 'default'),
     ('extra/_annotations.coco.json', 'extra'),
+    ('annotations/instances_Übung.json', 'ubung'),
+    # Part of every shard's file name: a long one is cut, keeping a hash.
+    ('annotations/instances_batch_' + 'x' * 226 + '.json',
+     'batch_' + 'x' * 33 + '_311f1760'),
 ])
 def test_split_names_from_file_names(path, split):
   names = [path, 'other/instances_something_else.json']

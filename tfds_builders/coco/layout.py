@@ -46,8 +46,10 @@ the file name without its task prefix (`instances_train2017.json` ->
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import posixpath
 import re
+import unicodedata
 
 from tfds_builders.core import report, splits
 from tfds_builders.core.errors import ExportError
@@ -58,6 +60,7 @@ from tfds_builders.core.exportfs import ExportFiles
 # first in this order is the one the others are merged into.
 TASK_PREFIXES = ('instances_', 'person_keypoints_', 'stuff_', 'labels_',
                  'captions_', 'panoptic_', 'image_info_')
+_MAX_SPLIT_NAME = 48
 # Words that say nothing about a split, left out of split names derived
 # from a file name (`instances_default.json` -> `default`).
 _GENERIC_WORDS = {'instances', 'instance', 'annotations', 'annotation',
@@ -198,11 +201,21 @@ def _split_word(name: str) -> str | None:
 
 
 def _name_from_file(name: str) -> str:
+  """A split name from a file or folder name: its words in ASCII (`Übung`
+  -> `ubung`), at most `_MAX_SPLIT_NAME` characters (the split name is part
+  of every shard's file name; a longer one is cut and keeps a hash of the
+  whole, so two long names stay apart)."""
   stem = posixpath.splitext(posixpath.basename(name))[0]
   folder = posixpath.basename(posixpath.dirname(name))
   for text in (stem, '' if folder.lower() == 'annotations' else folder):
-    words = [w for w in re.split(r'[^a-z0-9]+', text.lower())
+    ascii_text = unicodedata.normalize('NFKD', text).encode(
+        'ascii', 'ignore').decode().lower()
+    words = [w for w in re.split(r'[^a-z0-9]+', ascii_text)
              if w and w not in _GENERIC_WORDS]
     if words:
-      return '_'.join(words)
+      joined = '_'.join(words)
+      if len(joined) > _MAX_SPLIT_NAME:
+        digest = hashlib.sha256(joined.encode()).hexdigest()[:8]
+        joined = f'{joined[:_MAX_SPLIT_NAME - 9]}_{digest}'
+      return joined
   return 'export'
