@@ -97,6 +97,20 @@ def test_categories_sharing_a_name_are_one_class(tmp_path):
        report.WARNING)]
 
 
+def test_category_named_by_a_number_is_that_class(tmp_path):
+  """Digit datasets write "name": 7; a name that is no text nor integer is
+  an error saying what it is, not "missing"."""
+  _export(tmp_path, categories=[{'id': 0, 'name': 0}, {'id': 1, 'name': 7}],
+          annotations=[_ann(1, category_id=1)])
+  parsed = _parse(tmp_path)
+  assert parsed.classes.names == ('0', '7')
+  assert [o.label for o in parsed.records[0].objects] == ['7']
+  _export(tmp_path, categories=[{'id': 1, 'name': 0.5}])
+  with pytest.raises(ExportError, match=r'category name 0.5 is a float, not'
+                     ' text'):
+    _parse(tmp_path)
+
+
 def test_unknown_category_id_names_the_annotation(tmp_path):
   _export(tmp_path, annotations=[_ann(5, category_id=9)])
   with pytest.raises(ExportError, match=r'instances.json: annotation id 5: '

@@ -77,7 +77,13 @@ def read_categories(data: dict, file: str) -> dict[str, Category]:
                         fix='Give every category an id.')
     name = category.get('name')
     item = f'category id {category["id"]}'
-    if not isinstance(name, str) or not name.strip():
+    if isinstance(name, int) and not isinstance(name, bool):
+      name = str(name)  # digit classes written as numbers: "name": 7
+    if name is not None and not isinstance(name, str):
+      raise ExportError(f'category name {name!r} is a'
+                        f' {type(name).__name__}, not text.', file=file,
+                        item=item, fix='Name every category with text.')
+    if not name or not name.strip():
       raise ExportError(f'category name {name!r} is missing or empty.',
                         file=file, item=item, fix='Name every category.')
     supercategory = category.get('supercategory')
