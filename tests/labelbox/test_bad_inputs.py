@@ -223,6 +223,24 @@ def test_v2_skipped_flag_is_read_as_a_flag_not_as_truthiness(tmp_path):
 # Media that are missing or not images.
 
 
+def test_one_local_file_found_for_two_data_rows_is_warned(tmp_path):
+  """Only images/0001.jpg is there; cam1/0001.jpg and cam2/0001.jpg both
+  find it by the URL's last component: both use it, and it is said."""
+  lines = [row(f'r{cam}', [BOX], external_id=f'cam{cam}/0001.jpg',
+               url=f'https://x.invalid/cam{cam}/0001.jpg') for cam in (1, 2)]
+  export = ndjson_export(tmp_path, lines, images=())
+  (export / 'images').mkdir()
+  (export / 'images' / '0001.jpg').write_bytes(image_bytes(size=(40, 30)))
+  report, builder = build_report('labelbox_export/boxes', export, tmp_path)
+  assert entries(report) == [(
+      'images/0001.jpg', 'named in export.ndjson', 'is the local file of two'
+      " data rows (as 'r1.jpg' and as 'r2.jpg'); both use it, though they may"
+      ' be two images of one name', 'warning', 0)]
+  assert sorted(all_examples(builder)) == ['r1', 'r2']
+
+
+
+
 def test_mask_url_answering_404_is_reported(tmp_path):
   (tmp_path / 'remote').mkdir()
   with serve(tmp_path / 'remote') as (base, seen):

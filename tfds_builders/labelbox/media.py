@@ -57,6 +57,9 @@ class MediaFinder:
     self._downloader = download.Downloader(
         download_dir, deadline_s=deadline_s, max_bytes=max_bytes)
     self._claimed: set[str] = set()
+    self._owners: dict[str, Media] = {}  # image file -> the media it is
+    self._shared: list[report.Issue] = []
+    self._warned: set[tuple[str, Media]] = set()
 
   def find_local(self, media: Media, *, file: str) -> str | None:
     """The file of `media` in the export folder (its relative name), if it
@@ -69,8 +72,24 @@ class MediaFinder:
           continue
         if found:
           self._claimed.add(found)
+          self._note_owner(found, media, file)
           return found
     return None
+
+  def _note_owner(self, name: str, media: Media, file: str) -> None:
+    """Two data rows found one file (by a URL's last component, or keys
+    that differ only in their folders): both use it, and it is said."""
+    if media.folders != IMAGE_FOLDERS:
+      return
+    first = self._owners.setdefault(name, media)
+    if first != media and (name, media) not in self._warned:
+      self._warned.add((name, media))  # find_local runs twice per media
+      self._shared.append(report.Issue(
+          name, f'named in {file}', f'is the local file of two data rows'
+          f' (as {first.names[0]!r} and as {media.names[0]!r}); both use it,'
+          ' though they may be two images of one name',
+          report.WARNING, fix='Keep the images in the folders their external'
+          ' ids or global keys name, or give them unique names.'))
 
   def download_all(self, media: list[tuple[Media, str]]) -> None:
     """Fetches the URLs of the `(media, export file)` not in the export."""
@@ -93,10 +112,11 @@ class MediaFinder:
     return Found(pathlib.Path(real))
 
   def unclaimed_issues(self) -> list[report.Issue]:
-    """Images and masks in `images/`, `masks/` or at the root that no data
-    row and no object named: not in the dataset, so reported."""
+    """Files two data rows share (see `_note_owner`), then images and masks
+    in `images/`, `masks/` or at the root that no data row and no object
+    named: not in the dataset, so reported."""
     folders = {f for f in IMAGE_FOLDERS + MASK_FOLDERS if f}
-    return [report.Issue(
+    return self._shared + [report.Issue(
         name, '', 'no data row names this file (by global key, external id or'
         ' data row id) and no object names it as its mask', report.NOT_INCLUDED,
         fix='Name it by a data row\'s global key, external id or id, or'
