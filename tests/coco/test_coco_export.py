@@ -11,6 +11,7 @@ import tensorflow_datasets as tfds
 from tfds_builders.coco import CocoConfig, CocoExport
 from tfds_builders.core import report
 from tests.builds import build, examples, read_report, tfds_build
+from tests.fixtures.writers import image_bytes, write_export
 from tests.paths import DUMMY_DATA, shared_export
 
 COCO = DUMMY_DATA / 'coco'
@@ -33,7 +34,7 @@ class CocoRoboflowLayoutTest(tfds.testing.DatasetBuilderTestCase):
 class CocoSingleFileLayoutTest(tfds.testing.DatasetBuilderTestCase):
   DATASET_CLASS = CocoExport
   EXAMPLE_DIR = COCO / 'single'
-  SPLITS = {'train': 4, 'test': 1}  # hashed; img_5.jpg is missing on disk
+  SPLITS = {'train': 4, 'test': 1}  # hashed; img_4.jpg is missing on disk
   BUILDER_CONFIG_NAMES_TO_TEST = ['default']
 
 
@@ -182,8 +183,12 @@ def test_split_by_hash_ignores_the_file_splits(tmp_path):
   builder = tfds.builder('coco_export', config=config, data_dir=str(tmp_path))
   builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
       manual_dir=str(COCO / 'roboflow')))
-  assert {k: v.num_examples for k, v in builder.info.splits.items()} == {
-      'train': 4}  # the 4 prefixed ids all hash into train
+  # Hashed by image file name, less Roboflow's `_jpg.rf.<hash>` (copies of
+  # one photo land together), not by the ids it renumbers per file.
+  assert {split: sorted(ex['image/filename'].decode() for ex in examples(
+      builder, split)) for split in builder.info.splits} == {
+          'train': ['train/a_jpg.rf.0000.jpg', 'train/b_jpg.rf.0001.jpg'],
+          'test': ['test/d_jpg.rf.0000.jpg', 'valid/c_jpg.rf.0000.jpg']}
 
 
 def test_single_file_reports_missing_and_unlisted_images(tmp_path):
@@ -193,12 +198,12 @@ def test_single_file_reports_missing_and_unlisted_images(tmp_path):
   labels = {k: ex['objects']['label'].tolist()
             for k, ex in _by_id(builder).items()}
   assert labels == {'100': [1], '101': [0], '102': [1], '103': [0],
-                    '104': [1]}
+                    '105': [0]}
   data = read_report(builder)
   assert data['nothing_lost'] and data['skipped']['objects'] == 1
   assert {(i['file'], i['action']) for i in data['issues']} == {
       ('images/not_listed.jpg', report.NOT_INCLUDED),
-      ('img_5.jpg', report.SKIPPED_IMAGE)}
+      ('img_4.jpg', report.SKIPPED_IMAGE)}
 
 
 def test_file_names_in_sub_folders_of_images(tmp_path):
@@ -266,3 +271,29 @@ def test_real_coco_sample_matches_the_json(tmp_path):
   assert len(unlisted) == 10
   assert sorted(i['file'] for i in data['issues']
                 if i['action'] == report.NOT_INCLUDED) == unlisted
+
+
+def test_hash_split_of_an_image_does_not_change_when_a_batch_is_added(
+    tmp_path):
+  """Two CVAT tasks both number their images 1..N, so their ids are renamed
+  once the second task is added; the split follows the image's file name,
+  so task 1's images stay where they were."""
+  def task(folder, count):
+    images = [{'id': i, 'file_name': f'{folder}_{i}.jpg', 'width': 24,
+               'height': 16} for i in range(1, count + 1)]
+    return {f'{folder}/annotations/instances_default.json': json.dumps(
+        {'images': images, 'annotations': [], 'categories': [
+            {'id': 1, 'name': 'cat'}]}),
+            **{f'{folder}/images/{im["file_name"]}': image_bytes(size=(24, 16))
+               for im in images}}
+  def split_of_files(export, data):
+    builder = build('coco_export/boxes', export, data)
+    return {ex['image/filename'].decode().rsplit('/', 1)[1]: split
+            for split in builder.info.splits
+            for ex in examples(builder, split)}
+  one = split_of_files(write_export(tmp_path / 'a', task('task1', 10)),
+                       tmp_path / 'data_a')
+  both = split_of_files(write_export(tmp_path / 'b', {
+      **task('task1', 10), **task('task2', 10)}), tmp_path / 'data_b')
+  assert set(one.values()) == {'train', 'test'}
+  assert {name: both[name] for name in one} == one

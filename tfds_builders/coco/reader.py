@@ -21,6 +21,7 @@ records are built, so a large export is never held twice.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import reprlib
 
 from tfds_builders.coco.categories import Category, CategoryTable, id_key
@@ -147,6 +148,7 @@ class _Reader:
       declared = None
     return ImageRecord(
         image_id=key, filename=found.name or file_name,
+        split_key=posixpath.basename(found.name or file_name),
         annotation_file=self.name,
         image_path=(context.files.real_path(found.name) if found.name
                     else None),

@@ -157,8 +157,8 @@ def _group_by_split(parsed: ParsedExport, test_fraction: float):
           len(record.objects), fix='Give every image its own id.'))
       continue
     seen[record.image_id] = record.annotation_file
-    split = record.split or splits.assign_split(record.image_id,
-                                                test_fraction)
+    split = record.split or splits.assign_split(
+        record.split_key or record.image_id, test_fraction)
     source = record.split_source if record.split else splits.HASHED
     if record.image_path:
       first_split, first_id, first_file = in_split.setdefault(

@@ -96,6 +96,11 @@ class ImageRecord:
   declared_size: tuple[int, int] | None = None  # (width, height) in the file
   split: str | None = None  # from the export; None = assign by hashing the id
   split_source: str = ''  # what stated the split ('folder valid/', ...)
+  # What the hash split uses instead of the id, when the id is not stable
+  # (COCO: ids are renumbered per file and renamed when files share them;
+  # the image's file name is neither, and Roboflow's copies of one photo
+  # share it but for their `_jpg.rf.<hash>` part).
+  split_key: str | None = None
   # Why the image's file could not be found, when it could not.
   missing_image: str = ''
   # The objects are the instances of this instance-id file, each labelled
