@@ -2,7 +2,7 @@
 
   python scripts/export_tfod.py --dataset voc_export/boxes --data_dir ~/tfds \
       --output ~/exports/od_api [--num_shards 10] [--masks]
-  python scripts/export_tfod.py --dataset_dir ~/tfds/voc_export/default/1.1.0 \
+  python scripts/export_tfod.py --dataset_dir ~/tfds/voc_export/default/1.2.0 \
       --output ~/exports/od_api --masks
 
 Writes `OUT/<split>.record-00000-of-0000N` and `OUT/label_map.pbtxt` (ids

@@ -4,7 +4,7 @@ r"""Trains a segmentation model or a detector on a dataset of this package.
       --task segmentation --model unet --output_dir runs/cars_unet
   python scripts/train.py --dataset voc_export/boxes --data_dir ~/tfds \
       --task detection --output_dir runs/raccoon_det
-  python scripts/train.py --dataset_dir ~/tfds/voc_export/default/1.1.0 \
+  python scripts/train.py --dataset_dir ~/tfds/voc_export/default/1.2.0 \
       --task segmentation --model fcn3 --output_dir runs/voc_fcn3
 
 Writes to --output_dir: metrics.json (dataset, task, model, steps, training

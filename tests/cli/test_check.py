@@ -17,6 +17,7 @@ from tests.fixtures.writers import (box_xml, good_voc, image_bytes,
 from tests.paths import DUMMY_DATA, PROJECT, shared_export
 from tfds_builders.cli import check, detect, main
 from tfds_builders.core.errors import ExportError
+from tfds_builders.voc import VocExport
 from tfds_builders.core.exportfs import ExportFiles
 
 HEADERS_NOTE = ('  (check reads image headers only: damaged pixel data and'
@@ -34,7 +35,7 @@ def test_command_line_prints_the_build_summary_and_exits_0():
   result = run('check', export)
   assert result.returncode == 0, result.stderr[-3000:]
   assert result.stdout.splitlines() == [
-      f'voc_export/default/1.1.0: PASCAL VOC (annotations/ + images/) export'
+      f'voc_export/default/{VocExport.VERSION}: PASCAL VOC (annotations/ + images/) export'
       f' at {export}',
       '  classes (labels.txt): person, bicycle',
       '  train: 5 images, 10 objects (bicycle=5, person=5) [split from hash'
@@ -80,7 +81,7 @@ def test_json_is_the_report_with_the_verdict(tmp_path, capsys):
       'annotations/a.xml': box_xml('a.jpg', [('cat', (30, 3, 20, 25))])})
   assert main.main(['check', str(export), '--json', '--config', 'boxes']) == 0
   data = json.loads(capsys.readouterr().out)
-  assert data['dataset'] == 'voc_export/boxes/1.1.0'
+  assert data['dataset'] == f'voc_export/boxes/{VocExport.VERSION}'
   assert data['export'] == {'images': 2, 'objects': 2}
   assert data['skipped'] == {'images': 0, 'objects': 1}
   assert data['nothing_lost'] is True

@@ -15,6 +15,9 @@ from tests.paths import PROJECT
 from tfds_builders.cli import diff, main, release_notes
 from tfds_builders.cli.diff import Obj, Version
 from tfds_builders.core.errors import ExportError
+from tfds_builders.voc import VocExport
+
+VOC = str(VocExport.VERSION)
 
 
 def labelimg_export(root: pathlib.Path, images: dict) -> pathlib.Path:
@@ -83,8 +86,8 @@ def test_command_line_prints_and_writes_markdown(versions, tmp_path):
   assert lines[-2] == f'suggested release note: {NOTE}'
   assert lines[-1] == f'markdown written to {notes}'
   text = notes.read_text()
-  assert text.startswith('# voc_export/boxes: 1.1.0 -> 1.1.0\n')
-  assert f"RELEASE_NOTES = {{'1.1.0': {NOTE!r}}}" in text
+  assert text.startswith(f'# voc_export/boxes: {VOC} -> {VOC}\n')
+  assert f"RELEASE_NOTES = {{'{VOC}': {NOTE!r}}}" in text
   for section in ('## Added images (1)\n\n- images/train/g (train, 1 object)',
                   '## Removed images (1)\n\n- images/train/c (train, 1'
                   ' object)',
@@ -167,19 +170,19 @@ def test_folder_without_index_says_rebuild(versions, tmp_path, capsys):
 
 
 def test_classes_from_tfds_metadata_without_the_report(versions, tmp_path):
-  copy = tmp_path / '1.1.0'
+  copy = tmp_path / VOC
   shutil.copytree(versions[1], copy)
   (copy / 'build_report.json').unlink()
   loaded = diff.load(copy)
-  assert loaded.dataset == 'voc_export/boxes/1.1.0'
+  assert loaded.dataset == f'voc_export/boxes/{VOC}'
   assert loaded.classes == ['bird', 'cat', 'dog']
 
 
 def test_folder_of_versions_names_them(versions):
   with pytest.raises(ExportError) as error:
     diff.load(versions[0].parent)
-  assert error.value.problem == ('this folder holds versions (1.1.0), not one'
-                                 ' built version.')
+  assert error.value.problem == (f'this folder holds versions ({VOC}), not'
+                                 ' one built version.')
 
 
 # Pairing rules, on hand-made indexes.

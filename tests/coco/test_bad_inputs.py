@@ -12,6 +12,7 @@ from tests.builds import (all_examples, build, build_report, only_issue,
                           tfds_build)
 from tests.fixtures.coco import SMALL_ANNOTATIONS as ANNOTATIONS
 from tests.fixtures.coco import annotation, small_export
+from tfds_builders.coco import CocoExport
 from tfds_builders.core.errors import ExportError
 
 SKIPPED, REPAIRED = 'skipped object', 'repaired'
@@ -50,7 +51,8 @@ def hostile(tmp_path_factory):
       f' 30}}], "annotations": [{annotations}], "categories": [{{"id": 1,'
       ' "name": "cat"}]}'))
   tfds_build('coco_export', export, tmp_path / 'data', '--config', 'default')
-  return json.loads((tmp_path / 'data' / 'coco_export' / 'default' / '1.1.0'
+  return json.loads((tmp_path / 'data' / 'coco_export' / 'default' /
+                     str(CocoExport.VERSION)
                      / 'build_report.json').read_text())
 
 

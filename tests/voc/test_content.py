@@ -13,6 +13,7 @@ import tensorflow_datasets as tfds
 from tests.builds import build, examples, read_report, tfds_build
 from tests.paths import DUMMY_DATA, shared_export
 from tfds_builders.core.mask_files import VOC_CLASSES
+from tfds_builders.voc import VocExport
 
 VOCDEVKIT = DUMMY_DATA / 'voc' / 'vocdevkit'
 VOC2012 = VOCDEVKIT / 'VOCdevkit' / 'VOC2012'
@@ -139,7 +140,7 @@ def test_tfds_build_command_line_and_loading_elsewhere(tmp_path):
   result = tfds_build('voc_export', VOCDEVKIT, data_dir, '--config', 'default')
   assert ('train: 2 images, 4 objects (cat=2, dog=2) [split from'
           ' VOCdevkit/VOC2012/ImageSets/Main/train.txt]') in result.stdout
-  built = data_dir / 'voc_export' / 'default' / '1.1.0'
+  built = data_dir / 'voc_export' / 'default' / str(VocExport.VERSION)
   assert (built / 'build_report.json').is_file()
   # A process that never imports tfds_builders reads the copied directory.
   copy = tmp_path / 'copied'
@@ -159,5 +160,6 @@ def test_tfds_build_command_line_and_loading_elsewhere(tmp_path):
   assert loaded.returncode == 0, loaded.stderr[-3000:]
   names = list(VOC_CLASSES)
   assert loaded.stdout.strip().splitlines()[-1] == (
-      f"1.1.0 ['train', 'validation'] {names} {['background'] + names}"
+      f"{VocExport.VERSION} ['train', 'validation'] {names}"
+      f" {['background'] + names}"
       f" [{names.index('cat')}, {names.index('dog')}]")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.builds import all_examples, build, read_report, tfds_build
 from tests.paths import shared_export
+from tfds_builders.yolo import YoloExport
 
 SAMPLE = 'conformance/labelstudio_yolo_doors'
 PER_CLASS = {'closed_door': 10, 'opened_door': 1, 'bus': 8, 'number': 6}
@@ -61,5 +62,5 @@ def test_tfds_build_command_line(tmp_path):
       result.stdout)
   assert ('export: 7 images, 25 objects; skipped 0 images, 0 objects;'
           ' nothing lost: True') in result.stdout
-  assert (tmp_path / 'yolo_export' / 'boxes' / '1.0.0' /
+  assert (tmp_path / 'yolo_export' / 'boxes' / str(YoloExport.VERSION) /
           'build_report.json').is_file()

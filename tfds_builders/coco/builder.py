@@ -23,7 +23,7 @@ class CocoConfig(ExportConfig):
 class CocoExport(ExportBuilder):
   """Builds the common schema from a COCO instances export."""
 
-  VERSION = tfds.core.Version('1.1.0')
+  VERSION = tfds.core.Version('1.2.0')
   RELEASE_NOTES = {
       '1.0.0': 'Official, Roboflow, CVAT, Datumaro and single file layouts;'
                ' polygons, RLE, iscrowd.',
@@ -42,6 +42,15 @@ class CocoExport(ExportBuilder):
                ' "iscrowd": "0" are reported skips); bad RLE skips the object'
                ' instead of stopping the build; two files of one split no'
                ' longer an error.',
+      '1.2.0': "Hashed splits follow the image's file name (less Roboflow's"
+               ' copy suffix), not the ids: adding a batch no longer moves'
+               ' images, and copies of one photo land together. "ignore": 1'
+               ' annotations are crowd regions; annotations of two files are'
+               ' one only with the same id, category and box; absolute'
+               ' file_names use the one image of that name in the export'
+               " (reported); an image of the same name in another split's"
+               ' folder is not taken; integer category names are classes;'
+               ' derived split names are ASCII and at most 48 characters.',
   }
   BUILDER_CONFIGS = [
       CocoConfig(**{f.name: getattr(c, f.name)

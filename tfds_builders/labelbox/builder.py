@@ -32,7 +32,7 @@ class LabelboxConfig(ExportConfig):
 class LabelboxExport(ExportBuilder):
   """Builds the common schema from a Labelbox export."""
 
-  VERSION = tfds.core.Version('1.1.0')
+  VERSION = tfds.core.Version('1.2.0')
   RELEASE_NOTES = {
       '1.0.0': 'Export v2 NDJSON (boxes, polygons, masks, composite masks),'
                ' legacy JSON and TFRecord exports; media found locally or'
@@ -48,6 +48,11 @@ class LabelboxExport(ExportBuilder):
                ' the one table of split words; images and masks in the export'
                ' that no row names are reported; absolute tfrecord_paths are'
                ' refused.',
+      '1.2.0': 'performance_details.skipped is read as a flag ("false" no'
+               ' longer skips a row); a composite mask without color_rgb'
+               " skips its object (it had every object's pixels); a black"
+               ' mask on a transparent canvas is the shape; one local file'
+               ' found for two data rows is warned.',
   }
   BUILDER_CONFIGS = [
       LabelboxConfig(name=c.name, description=c.description,

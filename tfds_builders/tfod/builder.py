@@ -13,7 +13,7 @@ from tfds_builders.tfod import parse
 class TfodExport(ExportBuilder):
   """Builds the common schema from TF Object Detection API TFRecords."""
 
-  VERSION = tfds.core.Version('1.1.0')
+  VERSION = tfds.core.Version('1.2.0')
   RELEASE_NOTES = {
       '1.0.0': 'CVAT/Datumaro, Roboflow and OD API (sharded) TFRecords;'
                ' label_map.pbtxt; PNG and dense instance masks.',
@@ -26,6 +26,9 @@ class TfodExport(ExportBuilder):
                ' splits from the file name, then the folders, with their'
                ' source in the report; image/format that disagrees with the'
                ' bytes and images nothing names are reported.',
+      '1.2.0': "A record file's split folder wins over a split word in its"
+               " name (Roboflow names files after the project); gzip'ed"
+               ' record files no longer hold every image in memory.',
   }
   DESCRIPTION = ('TFRecords in the TF Object Detection API schema, in the'
                  ' common tfds_builders schema.')

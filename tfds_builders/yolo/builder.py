@@ -14,12 +14,18 @@ from tfds_builders.yolo import parse
 class YoloExport(ExportBuilder):
   """Builds the common schema from a YOLO txt export."""
 
-  VERSION = tfds.core.Version('1.0.0')
+  VERSION = tfds.core.Version('1.1.0')
   RELEASE_NOTES = {'1.0.0': 'Ultralytics data.yaml (Roboflow, CVAT, Datumaro),'
                             ' Darknet obj.data (CVAT "YOLO 1.1"), classes.txt'
                             ' + labels/ (Label Studio, labelImg); boxes,'
                             ' polygon segments, oriented boxes; pose boxes'
-                            ' without keypoints.'}
+                            ' without keypoints.',
+      '1.1.0': 'Images with every suffix Ultralytics trains on (.mpo, .heic,'
+               ' .dng, .avif, .jp2, ...) are built or skipped with the'
+               ' reason; a model YAML (nc with backbone/head) is not the'
+               ' dataset YAML; only README/LICENSE/... files themselves are'
+               ' passed over as not label files.',
+  }
   DESCRIPTION = 'A YOLO txt export, in the common tfds_builders schema.'
   MANUAL_DOWNLOAD_INSTRUCTIONS = """\
   Pass the folder of a YOLO export with `--manual_dir`: an Ultralytics /
