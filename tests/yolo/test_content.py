@@ -310,3 +310,22 @@ def test_images_with_every_suffix_ultralytics_reads_are_not_dropped(
               ('images/train/c.heic', 'skipped image', 1)]
   assert report['export'] == {'images': 3, 'objects': 3}
   assert report['nothing_lost']
+
+
+def test_two_images_sharing_a_stem_are_two_examples(tmp_path):
+  """a.jpg and a.png with one a.txt: Ultralytics trains on both, each with
+  its objects; ids keep the suffix so neither is taken for the other."""
+  export = write_export(tmp_path, {
+      'data.yaml': 'train: images/train\nnames: [cat]\n',
+      'images/train/a.jpg': image_bytes(),
+      'images/train/a.png': image_bytes(fmt='PNG'),
+      'labels/train/a.txt': '0 0.5 0.5 0.5 0.5\n',
+      'images/train/b.jpg': image_bytes(),
+      'labels/train/b.txt': '0 0.5 0.5 0.5 0.5\n'})
+  report, builder = build_report('yolo_export/boxes', export, tmp_path)
+  got = all_examples(builder)
+  assert sorted(got) == ['images/train/a.jpg', 'images/train/a.png',
+                         'images/train/b']
+  assert all(len(ex['objects']['label']) == 1 for ex in got.values())
+  assert [(i['file'], i['action']) for i in report['issues']] == [
+      ('labels/train/a.txt', 'warning')]

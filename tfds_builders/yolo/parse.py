@@ -23,6 +23,7 @@ are never read.
 
 from __future__ import annotations
 
+import collections
 import posixpath
 
 from tfds_builders.core import record_store, report
@@ -113,6 +114,7 @@ class _Reader:
     self.refused = by_lower_case(i.file for i in files.issues
                                  if i.action == report.NOT_INCLUDED)
     self._scores, self._keypoints = _Tally(), _Tally()
+    self._stems: collections.Counter | None = None  # image stems, counted
 
   def add_image(self, image: str, placement: Placement) -> None:
     self.export_images += 1
@@ -126,7 +128,7 @@ class _Reader:
           ' export.'))
       return
     record = ImageRecord(
-        image_id=posixpath.splitext(image)[0], filename=image,
+        image_id=self._image_id(image), filename=image,
         annotation_file=label or placement.named_by or image,
         image_path=self.files.real_path(image), split=placement.split,
         split_source=placement.source if placement.split else '',
@@ -198,6 +200,16 @@ class _Reader:
             f' label file(s) {what}', report.WARNING))
 
   # Helpers.
+
+  def _image_id(self, image: str) -> str:
+    """The image's path without its suffix, as Ultralytics pairs it with its
+    label file; the whole path when another image shares that stem (`a.jpg`
+    and `a.png`: two images, which Ultralytics trains on both)."""
+    stem = posixpath.splitext(image)[0]
+    if self._stems is None:
+      self._stems = collections.Counter(
+          posixpath.splitext(i)[0] for i in self.layout.images)
+    return image if self._stems[stem] > 1 else stem
 
   def _claim(self, image: str, named: str) -> str | None:
     label = label_for(image, self.labels)
