@@ -97,23 +97,18 @@ class _Reader:
         records.append(record)
     for index, annotation in _drain(annotations):
       self._annotation(index, annotation, by_id, records)
-    if self.rle_not_crowd:
-      self.issues.append(report.Issue(
-          self.name, '', f'{self.rle_not_crowd} annotation(s) have iscrowd=1'
-          ' in a CVAT/Datumaro file, where it marks a mask stored as RLE'
-          ' (brush, ellipse), not a crowd; kept as single objects',
-          report.WARNING))
-    if self.ignored:
-      self.issues.append(report.Issue(
-          self.name, '', f'{self.ignored} annotation(s) are marked'
-          ' "ignore": 1 (regions to neither learn nor score); kept as crowd'
-          ' regions (is_crowd, void in segmentation_mask), not as objects',
-          report.WARNING))
-    if self.keypoints:
-      self.issues.append(report.Issue(
-          self.name, '', f'{self.keypoints} annotation(s) carry keypoints,'
-          ' which the common schema has no field for; their boxes and masks'
-          ' are kept', report.WARNING))
+    for count, what in (
+        (self.rle_not_crowd, 'have iscrowd=1 in a CVAT/Datumaro file, where'
+         ' it marks a mask stored as RLE (brush, ellipse), not a crowd; kept'
+         ' as single objects'),
+        (self.ignored, 'are marked "ignore": 1 (regions to neither learn nor'
+         ' score); kept as crowd regions (is_crowd, void in'
+         ' segmentation_mask), not as objects'),
+        (self.keypoints, 'carry keypoints, which the common schema has no'
+         ' field for; their boxes and masks are kept')):
+      if count:  # one report entry per file, with the count
+        self.issues.append(report.Issue(
+            self.name, '', f'{count} annotation(s) {what}', report.WARNING))
     return FileRecords(self.name, records, *counts, self.issues)
 
   # Images.
