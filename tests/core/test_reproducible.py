@@ -67,6 +67,26 @@ def test_array_record_build_gives_random_access(tmp_path):
   assert source[0]['image'].shape == (30, 40, 3)
 
 
+def _children(pid: int) -> list[int]:
+  children = []
+  for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):
+    try:
+      fields = stat.read_text().rsplit(')', 1)[1].split()
+    except OSError:
+      continue
+    if int(fields[1]) == pid:
+      children.append(int(stat.parent.name))
+  return children
+
+
+def _alive(pid: int) -> bool:
+  try:
+    state = pathlib.Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1]
+  except OSError:
+    return False
+  return state.split()[0] != 'Z'
+
+
 def test_killed_build_leaves_nothing_loadable_and_next_build_works(tmp_path):
   export = DUMMY_DATA / 'voc' / 'labelimg'
   # A build slowed down inside example generation, then SIGKILLed there.
@@ -89,8 +109,15 @@ def test_killed_build_leaves_nothing_loadable_and_next_build_works(tmp_path):
   while not started.exists() and time.time() < deadline:
     time.sleep(0.2)
   assert started.exists(), 'the build never reached example generation'
+  workers = _children(proc.pid)
+  assert workers  # it encodes in worker processes
   os.kill(proc.pid, signal.SIGKILL)
   proc.wait()
+  # Its workers die with it (they used to wait on their queue forever).
+  deadline = time.time() + 10
+  while any(_alive(w) for w in workers) and time.time() < deadline:
+    time.sleep(0.1)
+  assert not [w for w in workers if _alive(w)]
   builder = tfds.builder('voc_export/boxes', data_dir=str(data_dir))
   assert not builder.is_prepared()
   with pytest.raises(AssertionError, match='could not find data'):

@@ -21,14 +21,18 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 
 from tfds_builders.core import encode, serialize
 from tfds_builders.core.determinism import (DeterministicExampleSerializer,
                                             Serialized)
 
 MAX_WORKERS = 8
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 # What a worker needs to serialize: (FeaturesDict, serializer). Set in the
 # parent right before forking, so the workers inherit it.
@@ -95,11 +99,25 @@ def in_order(function, items, *args, workers: int | None = None,
     yield from _in_order_threaded(function, items, *args)
     return
   context = multiprocessing.get_context('fork')
-  with concurrent.futures.ProcessPoolExecutor(workers,
-                                              mp_context=context) as pool:
+  with concurrent.futures.ProcessPoolExecutor(
+      workers, mp_context=context, initializer=_exit_with_parent,
+      initargs=(os.getpid(),)) as pool:
     for results in _windowed(pool, 2 * workers, _run_chunk,
                              _chunks(items, chunk), function, *args):
       yield from results
+
+
+def _exit_with_parent(parent: int) -> None:
+  """A worker is killed when the build process dies (the OOM killer,
+  `kill -9`): otherwise it waits on its task queue forever, holding memory,
+  since its siblings keep the queue's pipe open. Linux's PR_SET_PDEATHSIG;
+  elsewhere workers exit when the pool's pipes close."""
+  if not sys.platform.startswith('linux'):
+    return
+  libc = ctypes.CDLL(None, use_errno=True)
+  libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+  if os.getppid() != parent:  # it died before prctl took effect
+    os._exit(1)  # pylint: disable=protected-access
 
 
 def _chunks(items, size: int):
