@@ -57,8 +57,7 @@ def check_name(name: str, *, file: str | None = None,
                       item=item, fix='Fix the file name in the annotation.')
   normalized = name.replace('\\', '/')
   candidate = pathlib.PurePosixPath(normalized)
-  if candidate.is_absolute() or normalized.startswith('~') or (
-      len(normalized) > 1 and normalized[1] == ':'):
+  if is_absolute_name(name):
     raise ExportError(
         f'path {name!r} is absolute; annotation paths must be relative to the'
         ' export folder.', file=file, item=item,
@@ -68,6 +67,13 @@ def check_name(name: str, *, file: str | None = None,
         f'path {name!r} climbs out of the export folder with "..".',
         file=file, item=item, fix='Keep every file inside the export folder.')
   return candidate
+
+
+def is_absolute_name(name: str) -> bool:
+  """`/a/b.jpg`, `~/b.jpg` or `C:\\a\\b.jpg` (backslashes as separators)."""
+  normalized = name.replace('\\', '/')
+  return normalized.startswith(('/', '~')) or (
+      len(normalized) > 1 and normalized[1] == ':')
 
 
 def open_regular(path: os.PathLike | str, *, file: str | None = None,

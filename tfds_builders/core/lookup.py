@@ -27,7 +27,8 @@ import posixpath
 
 from tfds_builders.core import report, splits
 from tfds_builders.core.errors import ExportError
-from tfds_builders.core.exportfs import ExportFiles, check_name
+from tfds_builders.core.exportfs import (ExportFiles, check_name,
+                                         is_absolute_name)
 
 # Every suffix Ultralytics trains on (its IMG_FORMATS) is an image here too:
 # one it has and we lacked was left out without a word. Those Pillow cannot
@@ -84,16 +85,14 @@ class ImageLookup:
       # export is used, reported.
       problem = e.problem.rstrip('.')
       base = name.replace('\\', '/').rsplit('/', 1)[-1]
-      if not anywhere or not _is_absolute(name) or not base:
+      if not anywhere or not is_absolute_name(name) or not base:
         return Found(None, problem)
       matches = self._by_base_name(base)
       if len(matches) == 1:
-        self._elsewhere.append(report.Issue(
-            matches[0], f'named {name!r} in {file}' if file else name,
-            f'{problem}; the one image named {base!r} in the export is used',
-            report.REPAIRED, fix='Check that it is the right image, or'
-            ' export with paths relative to the export.'))
-        return self._claim(matches[0])
+        return self._used_elsewhere(
+            matches[0], name, file, f'{problem}; the one image named'
+            f' {base!r} in the export is used', 'export with paths relative'
+            ' to the export')
       return Found(None, f'{problem}; {len(matches) or "no"} image(s) named'
                    f' {base!r} in the export')
     folders = list(near) + ['', 'images']
@@ -126,11 +125,9 @@ class ImageLookup:
                      ' another image')
     if len(matches) == 1:
       if '/' in relative:  # the annotation said where, and it is not there
-        self._elsewhere.append(report.Issue(
-            matches[0], f'named {name!r} in {file}' if file else name,
-            f'is not at {relative!r}; the one image of this name in the'
-            ' export is used', report.REPAIRED,
-            fix='Check that it is the right image, or fix the path.'))
+        return self._used_elsewhere(
+            matches[0], name, file, f'is not at {relative!r}; the one image'
+            ' of this name in the export is used', 'fix the path')
       return self._claim(matches[0])
     if matches:
       shown = ', '.join(matches[:5]) + (', ...' if len(matches) > 5 else '')
@@ -181,13 +178,17 @@ class ImageLookup:
     return sorted(n for name in names for n in self.files.named(name)
                   if n in self._image_set)
 
+  def _used_elsewhere(self, match: str, name: str, file: str | None,
+                      problem: str, or_else: str) -> Found:
+    """`match`, the one image of `name`'s base name, claimed for an
+    annotation that named it elsewhere; reported as a repair."""
+    self._elsewhere.append(report.Issue(
+        match, f'named {name!r} in {file}' if file else name, problem,
+        report.REPAIRED, fix=f'Check that it is the right image, or'
+        f' {or_else}.'))
+    return self._claim(match)
+
   def _claim(self, name: str) -> Found:
     self._claimed.add(name)
     return Found(name)
 
-
-def _is_absolute(name: str) -> bool:
-  """`/a/b.jpg`, `C:\\a\\b.jpg` or `~/b.jpg` (check_name refuses them)."""
-  normalized = name.replace('\\', '/')
-  return normalized.startswith(('/', '~')) or (
-      len(normalized) > 1 and normalized[1] == ':')
