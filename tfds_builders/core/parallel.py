@@ -111,7 +111,8 @@ def _exit_with_parent(parent: int) -> None:
   """A worker is killed when the build process dies (the OOM killer,
   `kill -9`): otherwise it waits on its task queue forever, holding memory,
   since its siblings keep the queue's pipe open. Linux's PR_SET_PDEATHSIG;
-  elsewhere workers exit when the pool's pipes close."""
+  other systems have no such call, and there a killed build's workers
+  stay."""
   if not sys.platform.startswith('linux'):
     return
   libc = ctypes.CDLL(None, use_errno=True)
