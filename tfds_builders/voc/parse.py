@@ -179,12 +179,8 @@ class _Reader:
     for local_id, (split, source) in sorted((group.lists or {}).items()):
       if local_id in read:
         continue
-      if local_id.startswith('/') or '..' in local_id.split('/'):
+      if self._leads_out(local_id, source):
         self.export_images += 1
-        self.issues.append(report.Issue(
-            source, local_id, 'is not an image id of this export (a path'
-            ' leading out of its folder)', report.SKIPPED_IMAGE,
-            fix='List each image by its file name without suffix.'))
         continue
       record = ImageRecord(image_id=self._image_id(group, local_id),
                            filename='', annotation_file=source, split=split,
@@ -214,12 +210,8 @@ class _Reader:
     ids = sorted(group.lists) if group.lists is not None else stems
     for local_id in ids:
       self.export_images += 1
-      if local_id.startswith('/') or '..' in local_id.split('/'):
-        self.issues.append(report.Issue(
-            group.lists[local_id][1], local_id, 'is not an image id of this'
-            ' export (a path leading out of its folder)',
-            report.SKIPPED_IMAGE,
-            fix='List each image by its file name without suffix.'))
+      if group.lists is not None and self._leads_out(
+          local_id, group.lists[local_id][1]):
         continue
       mask_name = f'{group.segmentation_class}/{local_id}.png'
       if group.lists is not None:
@@ -243,6 +235,17 @@ class _Reader:
             ' kept as an image without objects', report.WARNING,
             fix='Export its masks if it has objects.'))
       self.records.append(record)
+
+  def _leads_out(self, local_id: str, listed_in: str) -> bool:
+    """A split-list id that is a path leading out of its folder: reported
+    as a skipped image (its files are never looked up)."""
+    if not (local_id.startswith('/') or '..' in local_id.split('/')):
+      return False
+    self.issues.append(report.Issue(
+        listed_in, local_id, 'is not an image id of this export (a path'
+        ' leading out of its folder)', report.SKIPPED_IMAGE,
+        fix='List each image by its file name without suffix.'))
+    return True
 
   def unused_masks(self, groups: list[Group]) -> list[report.Issue]:
     unused = [n for g in groups for folder in (g.segmentation_class,
