@@ -45,9 +45,10 @@ print(json.dumps({'seconds': time.perf_counter() - start,
 
 
 def write_export(folder: pathlib.Path, images: int) -> int:
-  """A gzip'ed OD API record file of `images` records; returns image bytes."""
+  """A gzip'ed OD API record file of `images` records, written with the
+  package's own OD API writer (`tfod.writer`); returns the image bytes."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tests.fixtures.tfod_records import LABEL_MAP, example  # pylint: disable=g-import-not-at-top
+  from tfds_builders.tfod import label_map, writer  # pylint: disable=g-import-not-at-top
   pixels = np.random.default_rng(0).integers(0, 255, (900, 900, 3),
                                              dtype=np.uint8)
   buffer = io.BytesIO()
@@ -55,13 +56,17 @@ def write_export(folder: pathlib.Path, images: int) -> int:
   image = buffer.getvalue()
   shutil.rmtree(folder, ignore_errors=True)
   folder.mkdir(parents=True)
-  (folder / 'label_map.pbtxt').write_text(LABEL_MAP)
+  label_map.write_label_map(folder / 'label_map.pbtxt', ['cat'])
+  objects = {'bbox': [[0.1, 0.1, 0.5, 0.5]], 'label': [0],
+             'is_difficult': [0], 'is_truncated': [0], 'is_crowd': [0],
+             'area': [129600.0]}
   with tf.io.TFRecordWriter(str(folder / 'train.record.gz'),
-                            options='GZIP') as writer:
+                            options='GZIP') as records:
     for i in range(images):
-      writer.write(example(image, [(0.1, 0.1, 0.5, 0.5)],
-                           image__filename=[f'{i}.jpg'.encode()],
-                           image__object__class__label=[1]))
+      example = {'image': image, 'image/filename': f'{i}.jpg'.encode(),
+                 'image/id': str(i).encode(), 'objects': objects}
+      records.write(writer.tf_example(example, ['cat'], masks=False)
+                    .SerializeToString())
   return images * len(image)
 
 
